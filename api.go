@@ -1,0 +1,312 @@
+package zerossh
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/zerossh/zerossh/pool"
+	"github.com/zerossh/zerossh/wire"
+)
+
+// fail records the first error that ends the connection and wakes every
+// writer waiting on the key exchange.
+func (c *Conn) fail(err error) {
+	if err == nil {
+		return
+	}
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// writeErr is what writes return once the connection has ended; c.mu is
+// held.
+func (c *Conn) writeErr() error { return c.err }
+
+// end finishes the connection after the read side stopped with err: a
+// fault found here is reported to the peer with DISCONNECT, then the
+// socket closes and ReadPacket returns err.
+func (c *Conn) end(err error) {
+	c.fail(err)
+	var de *DisconnectError
+	if errors.As(err, &de) && !de.Remote {
+		c.sendDisconnect(de.Reason, de.Message)
+	}
+	c.mu.Lock()
+	if c.rekeyTimer != nil {
+		c.rekeyTimer.Stop()
+	}
+	if c.closed {
+		err = ErrClosed
+	}
+	c.mu.Unlock()
+	c.readErr = err
+	c.nc.Close()
+	close(c.done)
+}
+
+// sendDisconnect writes DISCONNECT past every queue. A writer stuck on a
+// full socket must not hold it up for long, hence the deadline.
+func (c *Conn) sendDisconnect(reason DisconnectReason, msg string) {
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	m := wire.Disconnect{Reason: reason, Description: []byte(msg)}
+	c.wmu.Lock()
+	c.send.writePacket(m.Len(), func(dst []byte) { m.Append(dst[:0]) })
+	c.wmu.Unlock()
+}
+
+// Close sends DISCONNECT (by application) if the connection is still
+// sound, closes it, and waits for its read loop to end.
+func (c *Conn) Close() error {
+	return c.Disconnect(ByApplication, "")
+}
+
+// Disconnect sends DISCONNECT with the given reason and description
+// (RFC 4253 §11.1) and closes the connection.
+func (c *Conn) Disconnect(reason DisconnectReason, description string) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.closed = true
+	close(c.closedCh)
+	sound := c.err == nil
+	if sound {
+		c.err = ErrClosed
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	if sound {
+		c.sendDisconnect(reason, description)
+	}
+	err := c.nc.Close()
+	<-c.done
+	for {
+		select {
+		case in := <-c.incoming:
+			pool.Put(in.buf)
+		default:
+			if errors.Is(err, net.ErrClosed) {
+				err = nil
+			}
+			return err
+		}
+	}
+}
+
+// SendIgnore sends an IGNORE message carrying data (RFC 4253 §11.2), for
+// example to keep a connection from idling out.
+func (c *Conn) SendIgnore(data []byte) error {
+	c.queueMsg(&wire.Ignore{Data: data})
+	return c.flush()
+}
+
+// SendDebug sends a DEBUG message (RFC 4253 §11.3).
+func (c *Conn) SendDebug(alwaysDisplay bool, message, language string) error {
+	c.queueMsg(&wire.Debug{AlwaysDisplay: alwaysDisplay, Message: []byte(message), Language: []byte(language)})
+	return c.flush()
+}
+
+// Rekey starts a key exchange, unless one is running, and waits for it
+// to complete.
+func (c *Conn) Rekey() error {
+	c.mu.Lock()
+	done := c.kexDone
+	c.queueKexInitLocked()
+	c.mu.Unlock()
+	if err := c.flush(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.kexDone == done && c.err == nil {
+		c.cond.Wait()
+	}
+	if c.kexDone == done {
+		return c.err
+	}
+	return nil
+}
+
+// checkWriteBudget starts a rekey when the write direction has used up
+// its key's budget; wmu is held.
+func (c *Conn) checkWriteBudget() {
+	if c.send.bytes >= c.send.limit || c.send.packets >= c.cfg.RekeyPackets {
+		c.mu.Lock()
+		c.queueKexInitLocked()
+		c.mu.Unlock()
+	}
+}
+
+// checkReadBudget is checkWriteBudget for the read direction, on the read
+// loop.
+func (c *Conn) checkReadBudget() {
+	if c.recv.bytes >= c.recv.limit || c.recv.packets >= c.cfg.RekeyPackets {
+		c.requestKex()
+	}
+}
+
+// RequestService asks the server for a service (RFC 4253 §10), such as
+// "ssh-userauth", and waits for SERVICE_ACCEPT. Client only.
+func (c *Conn) RequestService(name string) error {
+	if !c.isClient {
+		return errors.New("ssh: RequestService is for clients")
+	}
+	c.mu.Lock()
+	if c.pendingService != "" {
+		c.mu.Unlock()
+		return errors.New("ssh: a service was requested already")
+	}
+	c.pendingService = name
+	c.queueLocked(outMsg{buf: encode(&wire.ServiceRequest{Service: []byte(name)})})
+	c.mu.Unlock()
+	if err := c.flush(); err != nil {
+		return err
+	}
+	select {
+	case <-c.serviceOK:
+		return nil
+	case <-c.done:
+		return c.readErr
+	}
+}
+
+// serviceRequest answers a client's SERVICE_REQUEST on the server.
+func (c *Conn) serviceRequest(payload []byte) error {
+	var m wire.ServiceRequest
+	if err := m.Parse(payload); err != nil {
+		return &DisconnectError{Reason: ProtocolError, Message: "malformed SERVICE_REQUEST"}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.service != "" {
+		return &DisconnectError{Reason: ProtocolError, Message: "second SERVICE_REQUEST"}
+	}
+	if !slices.Contains(c.server.Services, string(m.Service)) {
+		return &DisconnectError{Reason: ServiceNotAvailable, Message: fmt.Sprintf("service %q not available", m.Service)}
+	}
+	c.service = string(m.Service)
+	c.queueLocked(outMsg{buf: encode(&wire.ServiceAccept{Service: m.Service})})
+	c.kick()
+	return nil
+}
+
+// serviceAccept takes the server's SERVICE_ACCEPT on the client.
+func (c *Conn) serviceAccept(payload []byte) error {
+	var m wire.ServiceAccept
+	if err := m.Parse(payload); err != nil {
+		return &DisconnectError{Reason: ProtocolError, Message: "malformed SERVICE_ACCEPT"}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pendingService == "" || c.service != "" || string(m.Service) != c.pendingService {
+		return &DisconnectError{Reason: ProtocolError, Message: fmt.Sprintf("unrequested SERVICE_ACCEPT for %q", m.Service)}
+	}
+	c.service = c.pendingService
+	close(c.serviceOK)
+	return nil
+}
+
+// extInfo stores the peer's EXT_INFO (RFC 8308 §2.3).
+func (c *Conn) extInfo(payload []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// RFC 8308 §2.2: EXT_INFO only goes to a side that asked for it.
+	if c.cfg.DisableExtInfo || c.sessionID == nil {
+		return &DisconnectError{Reason: ProtocolError, Message: "unexpected EXT_INFO"}
+	}
+	var m wire.ExtInfo
+	if err := m.Parse(payload); err != nil {
+		return &DisconnectError{Reason: ProtocolError, Message: "malformed EXT_INFO"}
+	}
+	if c.extensions == nil {
+		c.extensions = make(map[string][]byte, len(m.Extensions))
+	}
+	for _, e := range m.Extensions {
+		c.extensions[e.Name] = append([]byte(nil), e.Value...)
+	}
+	return nil
+}
+
+// Extensions returns the extensions the peer announced in EXT_INFO (RFC
+// 8308), such as "server-sig-algs", by name.
+func (c *Conn) Extensions() map[string][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.extensions)
+}
+
+// SessionID returns the session identifier: the exchange hash of the
+// first key exchange (RFC 4253 §7.2).
+func (c *Conn) SessionID() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sessionID)
+}
+
+// Algorithms returns the algorithms of the last completed key exchange.
+func (c *Conn) Algorithms() Algorithms {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.algs
+}
+
+// Service returns the service the server accepted, or "" before then.
+func (c *Conn) Service() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.service
+}
+
+// StrictKex reports whether strict key exchange was negotiated.
+func (c *Conn) StrictKex() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.strict
+}
+
+// Direction names one or both directions of a connection.
+type Direction int
+
+// Directions, from this side's point of view.
+const (
+	Read Direction = 1 << iota
+	Write
+	Both = Read | Write
+)
+
+// IsEncrypted reports whether the given direction is encrypted. Every
+// cipher here also authenticates, so IsVerified answers the same; both
+// become true as the first NEWKEYS passes in that direction.
+func (c *Conn) IsEncrypted(d Direction) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return (d&Read == 0 || c.readKeyed) && (d&Write == 0 || c.writeKeyed)
+}
+
+// IsVerified reports whether the given direction is protected by a MAC
+// or an AEAD tag.
+func (c *Conn) IsVerified(d Direction) bool { return c.IsEncrypted(d) }
+
+// LocalVersion returns this side's identification string, without CR LF.
+func (c *Conn) LocalVersion() string { return string(c.localVersion) }
+
+// RemoteVersion returns the peer's identification string, without CR LF.
+func (c *Conn) RemoteVersion() string { return string(c.remoteVersion) }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// IsClient reports whether this is the client side.
+func (c *Conn) IsClient() bool { return c.isClient }

@@ -1,0 +1,175 @@
+package cipher
+
+import (
+	"crypto/cipher"
+	"encoding/binary"
+
+	"golang.org/x/crypto/chacha20"
+	"golang.org/x/crypto/chacha20poly1305"
+	// Poly1305 on its own is deprecated as a general-purpose MAC, but
+	// chacha20-poly1305@openssh.com is defined on the raw primitive and
+	// this is its only public Go API; its Sum runs on assembly on amd64.
+	"golang.org/x/crypto/poly1305"
+)
+
+const (
+	chachaName      = "chacha20-poly1305@openssh.com"
+	chachaKeyLen    = 64 // K_2 || K_1
+	chachaBlockSize = 8  // RFC 4253 §6: the minimum, as for any stream cipher
+	chachaTagSize   = poly1305.TagSize
+)
+
+// chachaAlgorithm is chacha20-poly1305@openssh.com as OpenSSH's
+// PROTOCOL.chacha20poly1305 defines it. It derives no IV: the nonce is
+// the sequence number.
+var chachaAlgorithm = &Algorithm{
+	Name:   chachaName,
+	KeyLen: chachaKeyLen,
+	AEAD:   true,
+	NewSealer: func(key, _ []byte, _ MAC, _ []byte) (Sealer, error) {
+		return newChaCha(key)
+	},
+	NewOpener: func(key, _ []byte, _ MAC, _ []byte) (Opener, error) {
+		return newChaCha(key)
+	},
+}
+
+// chachaCipher is one direction of chacha20-poly1305@openssh.com. Per
+// packet, with the nonce uint64(seq):
+//
+//	encrypted length = packet_length XOR ChaCha20(K_1, block 0)
+//	poly key         = first 32 bytes of ChaCha20(K_2, block 0)
+//	encrypted rest   = rest XOR ChaCha20(K_2, blocks 1...)
+//	tag              = Poly1305(poly key, encrypted length || encrypted rest)
+//
+// The last two lines are what an RFC 8439 AEAD under K_2 computes, except
+// that its tag covers padded additional data and lengths instead. So the
+// rest is encrypted with x/crypto/chacha20poly1305, whose ChaCha20 is
+// vector assembly on amd64 and arm64 where x/crypto/chacha20 is plain Go,
+// and its tag is thrown away; the tag sent is computed here. The two
+// single blocks (length and poly key) come from x/crypto/chacha20.
+type chachaCipher struct {
+	lengthKey  [32]byte // K_1
+	payloadKey [32]byte // K_2
+	payload    cipher.AEAD
+	// nonce is the 12-byte nonce of RFC 8439 that equals the original
+	// ChaCha20's 64-bit block counter and 64-bit nonce uint64(seq): four
+	// zero bytes (the counter's high half) || uint64(seq), big-endian.
+	nonce [chacha20poly1305.NonceSize]byte
+
+	// The opener keeps the packet_length that PacketLength decrypted, so
+	// that Open does not derive a ChaCha20 block for it again.
+	lenSeq   uint32
+	lenCiph  [4]byte
+	lenPlain [4]byte
+	lenValid bool
+}
+
+var (
+	_ Sealer = (*chachaCipher)(nil)
+	_ Opener = (*chachaCipher)(nil)
+)
+
+func newChaCha(key []byte) (*chachaCipher, error) {
+	if err := checkLen(chachaName, "key", key, chachaKeyLen); err != nil {
+		return nil, err
+	}
+	// PROTOCOL.chacha20poly1305: "The first 256 bits constitute K_2 and
+	// the second 256 bits become K_1."
+	c := &chachaCipher{}
+	copy(c.payloadKey[:], key[:32])
+	copy(c.lengthKey[:], key[32:])
+	aead, err := chacha20poly1305.New(c.payloadKey[:])
+	if err != nil {
+		return nil, err
+	}
+	c.payload = aead
+	return c, nil
+}
+
+func (c *chachaCipher) BlockSize() int       { return chachaBlockSize }
+func (c *chachaCipher) Overhead() int        { return chachaTagSize }
+func (c *chachaCipher) LengthInBlocks() bool { return false }
+func (c *chachaCipher) FirstLen() int        { return 4 }
+
+// setNonce makes the sequence number the ChaCha20 nonce.
+// PROTOCOL.chacha20poly1305: "an IV consisting of the packet sequence
+// number encoded as an uint64 under the SSH wire encoding rules".
+func (c *chachaCipher) setNonce(seq uint32) {
+	binary.BigEndian.PutUint32(c.nonce[8:], seq)
+}
+
+// xorBlock0 XORs b, at most 64 bytes, with ChaCha20 block 0 of key under
+// the current nonce. The chacha20.Cipher stays on the stack.
+func (c *chachaCipher) xorBlock0(key *[32]byte, b []byte) {
+	s, err := chacha20.NewUnauthenticatedCipher(key[:], c.nonce[:])
+	if err != nil {
+		panic("cipher: chacha20: " + err.Error()) // key and nonce sizes are constants
+	}
+	s.XORKeyStream(b, b)
+}
+
+// polyKey returns the Poly1305 key, ChaCha20(K_2) at block counter 0.
+func (c *chachaCipher) polyKey() [32]byte {
+	var k [32]byte
+	c.xorBlock0(&c.payloadKey, k[:])
+	return k
+}
+
+// xorPayload encrypts or decrypts b in place with ChaCha20(K_2) from block
+// counter 1 (RFC 8439 §2.8 encrypts from counter 1 too). The AEAD appends
+// its own tag at b[len(b):len(b)+16], which must be within cap(b) and
+// hold nothing that is still needed.
+func (c *chachaCipher) xorPayload(b []byte) {
+	c.payload.Seal(b[:0], c.nonce[:], b, nil)
+}
+
+// Seal encrypts p in place and appends the tag.
+func (c *chachaCipher) Seal(seq uint32, p []byte) []byte {
+	n := len(p)
+	c.setNonce(seq)
+	c.xorBlock0(&c.lengthKey, p[:4])
+	c.xorPayload(p[4:]) // its tag lands where ours goes
+	k := c.polyKey()
+	poly1305.Sum((*[chachaTagSize]byte)(p[n:n+chachaTagSize]), p[:n], &k)
+	return p[:n+chachaTagSize]
+}
+
+// PacketLength decrypts packet_length from a copy of first[:4]: the
+// ciphertext must stay as it is, since the tag covers it. It returns 0 if
+// first is shorter than 4 bytes.
+func (c *chachaCipher) PacketLength(seq uint32, first []byte) uint32 {
+	if len(first) < 4 {
+		return 0
+	}
+	c.setNonce(seq)
+	c.lenSeq = seq
+	c.lenCiph = [4]byte(first)
+	c.lenPlain = c.lenCiph
+	c.xorBlock0(&c.lengthKey, c.lenPlain[:])
+	c.lenValid = true
+	return binary.BigEndian.Uint32(c.lenPlain[:])
+}
+
+// Open verifies the tag in constant time before it decrypts anything
+// (PROTOCOL.chacha20poly1305: "the MAC MUST be checked before
+// decryption"), then decrypts p in place, packet_length included.
+func (c *chachaCipher) Open(seq uint32, p []byte) ([]byte, error) {
+	n := len(p) - chachaTagSize
+	if n < 4 {
+		return nil, ErrMAC
+	}
+	c.setNonce(seq)
+	k := c.polyKey()
+	if !poly1305.Verify((*[chachaTagSize]byte)(p[n:]), p[:n], &k) {
+		return nil, ErrMAC
+	}
+	c.xorPayload(p[4:n]) // overwrites the tag, which is checked
+	if c.lenValid && c.lenSeq == seq && c.lenCiph == [4]byte(p) {
+		copy(p, c.lenPlain[:])
+	} else {
+		c.xorBlock0(&c.lengthKey, p[:4])
+	}
+	c.lenValid = false
+	return p[:n], nil
+}

@@ -1,0 +1,438 @@
+package zerossh
+
+import (
+	"bufio"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/zerossh/zerossh/pool"
+	"github.com/zerossh/zerossh/wire"
+)
+
+// readBufferSize is the buffered reader in front of the socket. It is
+// small on purpose: the body of a large packet is read straight into its
+// own buffer (bufio skips its buffer for reads at least this large), and
+// only the start of each packet passes through here.
+const readBufferSize = 8 << 10
+
+// incomingPackets bounds the packets read ahead of ReadPacket.
+const incomingPackets = 16
+
+// Conn is an SSH transport connection (RFC 4253), client or server. Its
+// methods are safe for concurrent use, except that ReadPacket is for one
+// goroutine at a time.
+type Conn struct {
+	nc       net.Conn
+	isClient bool
+	cfg      Config
+	client   *ClientConfig
+	server   *ServerConfig
+	addr     string // the address the client dialled, for HostKeyCallback
+
+	localVersion, remoteVersion []byte
+
+	// The read side belongs to the goroutine that reads the socket: the
+	// constructor during the first key exchange, then readLoop.
+	recv        receiver
+	peerKexInit bool // the peer's KEXINIT started an exchange still running
+
+	// wmu is held while writing to the socket; never taken under mu.
+	wmu  sync.Mutex
+	send sender // under wmu
+
+	mu   sync.Mutex
+	cond sync.Cond // on mu: a key exchange or the held-back queue moved on
+	// out is the queue of transport messages, written in order ahead of
+	// anything else by whoever holds wmu next.
+	out []outMsg
+	// sendPhase is phaseKex from the moment our KEXINIT is written until
+	// our NEWKEYS is; messages that phase forbids wait in held.
+	sendPhase kexPhase
+	held      []*pool.Buffer
+	heldBytes int
+	// kexQueued: our KEXINIT for the running exchange is queued or sent.
+	kexQueued  bool
+	ourKexInit []byte
+	kexDone    int // key exchanges completed
+	err        error
+	closed     bool
+	sessionID  []byte
+	algs       Algorithms
+	strict     bool // kex-strict negotiated in the first exchange
+	readKeyed  bool // the first NEWKEYS was received
+	writeKeyed bool // the first NEWKEYS was sent
+	peerExt    bool // the peer takes EXT_INFO
+	extensions map[string][]byte
+	service    string
+	// pendingService is the service a client requested.
+	pendingService string
+	serviceOK      chan struct{} // client: closed when SERVICE_ACCEPT arrives
+	rekeyTimer     *time.Timer
+
+	incoming chan inbound
+	closedCh chan struct{} // closed by Close
+	done     chan struct{} // closed when the read loop ends
+	readErr  error         // why the read loop ended, set before done closes
+	current  *pool.Buffer  // the buffer behind the last ReadPacket payload
+	lastSeq  uint32
+}
+
+type inbound struct {
+	buf     *pool.Buffer
+	payload []byte
+	seq     uint32
+}
+
+// outMsg is one queued transport message.
+type outMsg struct {
+	buf *pool.Buffer // the payload
+	// newKeys, for NEWKEYS, switches the write direction to new keys once
+	// the message is written.
+	newKeys *directionKeys
+	// releasesHeld ends our side of a key exchange: the held-back
+	// messages follow this one (NEWKEYS, or the EXT_INFO right after it).
+	releasesHeld bool
+}
+
+// Client runs the client side of the transport over nc: version exchange
+// and the first key exchange. addr is the address dialled, passed to the
+// HostKeyCallback. On error nc is closed.
+func Client(nc net.Conn, addr string, cfg *ClientConfig) (*Conn, error) {
+	if cfg == nil || cfg.HostKeyCallback == nil {
+		nc.Close()
+		return nil, errors.New("ssh: ClientConfig.HostKeyCallback is required")
+	}
+	c := newConn(nc, true, cfg.Config)
+	c.client = cfg
+	c.addr = addr
+	if err := c.handshake(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Server runs the server side of the transport over nc: version exchange
+// and the first key exchange. On error nc is closed.
+func Server(nc net.Conn, cfg *ServerConfig) (*Conn, error) {
+	if cfg == nil || len(cfg.HostKeys) == 0 {
+		nc.Close()
+		return nil, errors.New("ssh: ServerConfig.HostKeys is required")
+	}
+	c := newConn(nc, false, cfg.Config)
+	c.server = cfg
+	if err := c.handshake(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newConn(nc net.Conn, isClient bool, cfg Config) *Conn {
+	c := &Conn{
+		nc:        nc,
+		isClient:  isClient,
+		cfg:       cfg.withDefaults(),
+		incoming:  make(chan inbound, incomingPackets),
+		done:      make(chan struct{}),
+		closedCh:  make(chan struct{}),
+		serviceOK: make(chan struct{}),
+	}
+	c.cond.L = &c.mu
+	c.recv = receiver{r: bufio.NewReaderSize(nc, readBufferSize), maxPacket: c.cfg.MaxPacketSize, limit: ^uint64(0)}
+	var seed [32]byte
+	rand.Read(seed[:])
+	c.send = sender{w: nc, rng: mrand.NewChaCha8(seed), limit: ^uint64(0)}
+	c.localVersion = c.cfg.versionLine()
+	return c
+}
+
+// handshake runs the version exchange and the first key exchange, then
+// starts the read loop.
+func (c *Conn) handshake() error {
+	if t := c.cfg.HandshakeTimeout; t > 0 {
+		c.nc.SetDeadline(time.Now().Add(t))
+	}
+	err := c.exchangeVersions()
+	if err == nil {
+		err = c.firstKex()
+	}
+	if err != nil {
+		c.end(err)
+		return c.readErr
+	}
+	c.nc.SetDeadline(time.Time{})
+	go c.readLoop()
+	return nil
+}
+
+func (c *Conn) exchangeVersions() error {
+	// Both sides speak first, so the write must not wait for the read: on
+	// an unbuffered pipe that would deadlock.
+	written := make(chan error, 1)
+	go func() {
+		_, err := c.nc.Write(append(c.localVersion, '\r', '\n'))
+		written <- err
+	}()
+	v, err := readVersion(c.recv.r, c.isClient)
+	if err != nil {
+		return err
+	}
+	c.remoteVersion = v
+	return <-written
+}
+
+// firstKex reads up to the peer's first KEXINIT and runs the exchange.
+func (c *Conn) firstKex() error {
+	c.mu.Lock()
+	c.queueKexInitLocked()
+	c.mu.Unlock()
+	c.kick()
+	for {
+		buf, payload, seq, err := c.recv.readPacket()
+		if err != nil {
+			return packetError(err)
+		}
+		if payload[0] == wire.MsgKexInit {
+			err = c.runKex(payload, seq)
+			pool.Put(buf)
+			return err
+		}
+		// Before the first KEXINIT only generic messages may come; strict
+		// kex refuses even those, which runKex checks from seq.
+		err = c.handleGeneric(payload, seq, true)
+		pool.Put(buf)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// readLoop reads packets until the connection ends, handles transport
+// messages and hands the others to ReadPacket.
+func (c *Conn) readLoop() {
+	var err error
+	for err == nil {
+		var buf *pool.Buffer
+		var payload []byte
+		var seq uint32
+		buf, payload, seq, err = c.recv.readPacket()
+		if err != nil {
+			err = packetError(err)
+			break
+		}
+		c.checkReadBudget()
+		if payload[0] >= 50 && payload[0] != wire.MsgPing && payload[0] != wire.MsgPong {
+			if err = c.checkServiceStarted(payload[0]); err != nil {
+				pool.Put(buf)
+				break
+			}
+			select {
+			case c.incoming <- inbound{buf, payload, seq}:
+			case <-c.closedCh:
+				pool.Put(buf)
+				err = ErrClosed
+			}
+			continue
+		}
+		if payload[0] == wire.MsgKexInit {
+			err = c.runKex(payload, seq)
+		} else {
+			err = c.handleGeneric(payload, seq, false)
+		}
+		pool.Put(buf)
+	}
+	c.end(err)
+}
+
+// checkServiceStarted refuses upper-layer messages before a service was
+// accepted (RFC 4253 §10).
+func (c *Conn) checkServiceStarted(msg byte) error {
+	c.mu.Lock()
+	ok := c.service != ""
+	c.mu.Unlock()
+	if !ok {
+		return &DisconnectError{Reason: ProtocolError, Message: fmt.Sprintf("message %d before a service was accepted", msg)}
+	}
+	return nil
+}
+
+// handleGeneric handles a transport message outside a key exchange.
+// beforeKex is true while waiting for the first KEXINIT.
+func (c *Conn) handleGeneric(payload []byte, seq uint32, beforeKex bool) error {
+	switch payload[0] {
+	case wire.MsgDisconnect:
+		var m wire.Disconnect
+		if err := m.Parse(payload); err != nil {
+			return &DisconnectError{Reason: ProtocolError, Message: "malformed DISCONNECT"}
+		}
+		return &DisconnectError{Reason: m.Reason, Message: string(m.Description), Remote: true}
+	case wire.MsgIgnore:
+		return nil
+	case wire.MsgDebug:
+		var m wire.Debug
+		if err := m.Parse(payload); err != nil {
+			return &DisconnectError{Reason: ProtocolError, Message: "malformed DEBUG"}
+		}
+		if c.cfg.OnDebug != nil {
+			c.cfg.OnDebug(m.AlwaysDisplay, string(m.Message), string(m.Language))
+		}
+		return nil
+	case wire.MsgUnimplemented:
+		var m wire.Unimplemented
+		if err := m.Parse(payload); err != nil {
+			return &DisconnectError{Reason: ProtocolError, Message: "malformed UNIMPLEMENTED"}
+		}
+		if c.cfg.OnUnimplemented != nil {
+			c.cfg.OnUnimplemented(m.Seq)
+		}
+		return nil
+	}
+	if beforeKex {
+		return &DisconnectError{Reason: ProtocolError, Message: fmt.Sprintf("message %d before key exchange", payload[0])}
+	}
+	switch payload[0] {
+	case wire.MsgServiceRequest:
+		if !c.isClient {
+			return c.serviceRequest(payload)
+		}
+	case wire.MsgServiceAccept:
+		if c.isClient {
+			return c.serviceAccept(payload)
+		}
+	case wire.MsgExtInfo:
+		return c.extInfo(payload)
+	case wire.MsgNewKeys:
+		return &DisconnectError{Reason: ProtocolError, Message: "NEWKEYS outside key exchange"}
+	case wire.MsgPing:
+		var m wire.Ping
+		if err := m.Parse(payload); err != nil {
+			return &DisconnectError{Reason: ProtocolError, Message: "malformed PING"}
+		}
+		pong := wire.Pong{Data: m.Data}
+		c.queueMsg(&pong)
+		c.kick()
+		return nil
+	case wire.MsgPong:
+		return nil
+	}
+	// RFC 4253 §11.4: "An implementation MUST respond to all unrecognized
+	// messages with an SSH_MSG_UNIMPLEMENTED message in the order in which
+	// the messages were received."
+	c.sendUnimplemented(seq)
+	c.kick()
+	return nil
+}
+
+func (c *Conn) sendUnimplemented(seq uint32) {
+	m := wire.Unimplemented{Seq: seq}
+	c.queueMsg(&m)
+}
+
+// ReadPacket returns the next packet for the service above the transport
+// (message numbers 50 and up). The payload aliases a buffer that stays
+// valid until the next ReadPacket or Close.
+func (c *Conn) ReadPacket() ([]byte, error) {
+	pool.Put(c.current)
+	c.current = nil
+	select {
+	case in := <-c.incoming:
+		c.current = in.buf
+		c.lastSeq = in.seq
+		return in.payload, nil
+	case <-c.done:
+		// Deliver what was read before the end.
+		select {
+		case in := <-c.incoming:
+			c.current = in.buf
+			c.lastSeq = in.seq
+			return in.payload, nil
+		default:
+		}
+		return nil, c.readErr
+	}
+}
+
+// Unimplemented answers the packet last returned by ReadPacket with
+// UNIMPLEMENTED (RFC 4253 §11.4), for a service that does not know it.
+func (c *Conn) Unimplemented() error {
+	c.sendUnimplemented(c.lastSeq)
+	return c.flush()
+}
+
+// WritePacket sends one packet for the service above the transport; the
+// payload starts with its message number, 50 or above. While a key
+// exchange runs the packet is copied and held back, to be sent after
+// NEWKEYS; a writer waits when the held-back queue is full.
+func (c *Conn) WritePacket(payload []byte) error {
+	return c.WritePacketFunc(len(payload), func(dst []byte) { copy(dst, payload) })
+}
+
+// WritePacketFunc sends one packet of n payload bytes for the service
+// above the transport; fill writes the payload straight into the packet
+// buffer, so that a service can frame its data without a copy of its own.
+// fill must not keep dst, and must write the message number first.
+func (c *Conn) WritePacketFunc(n int, fill func(dst []byte)) error {
+	if n <= 0 || n > int(c.cfg.MaxPacketSize)-minPadding-1 {
+		return fmt.Errorf("ssh: payload of %d bytes out of range", n)
+	}
+	for {
+		c.wmu.Lock()
+		if err := c.drainLocked(); err != nil {
+			c.unlockWrite()
+			return err
+		}
+		c.mu.Lock()
+		if c.sendPhase == phaseNormal {
+			c.mu.Unlock()
+			err := c.writeLocked(n, fill)
+			c.unlockWrite()
+			return err
+		}
+		if c.heldBytes+n <= c.cfg.MaxHeldBackBytes || len(c.held) == 0 {
+			buf := pool.Get(n)
+			buf.B = buf.B[:n]
+			fill(buf.B)
+			if buf.B[0] < 50 {
+				pool.Put(buf)
+				c.mu.Unlock()
+				c.unlockWrite()
+				return fmt.Errorf("ssh: message %d is the transport's own", buf.B[0])
+			}
+			c.held = append(c.held, buf)
+			c.heldBytes += n
+			c.mu.Unlock()
+			c.unlockWrite()
+			return nil
+		}
+		c.wmu.Unlock()
+		for c.sendPhase != phaseNormal && c.err == nil {
+			c.cond.Wait()
+		}
+		c.mu.Unlock()
+	}
+}
+
+// writeLocked writes an upper-layer packet under wmu.
+func (c *Conn) writeLocked(n int, fill func([]byte)) error {
+	var bad byte
+	err := c.send.writePacket(n, func(dst []byte) {
+		fill(dst)
+		if dst[0] < 50 {
+			bad = dst[0]
+			dst[0] = wire.MsgIgnore // never let a service forge transport messages
+		}
+	})
+	if err != nil {
+		c.fail(err)
+		return c.writeErr()
+	}
+	c.checkWriteBudget()
+	if bad != 0 {
+		return fmt.Errorf("ssh: message %d is the transport's own", bad)
+	}
+	return nil
+}

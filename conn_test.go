@@ -1,0 +1,135 @@
+package zerossh
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/zerossh/zerossh/wire"
+)
+
+func testHostKey(t testing.TB) ssh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// pair connects a client and a server over nc1/nc2.
+func pair(t testing.TB, nc1, nc2 net.Conn, cc *ClientConfig, sc *ServerConfig) (client, server *Conn) {
+	t.Helper()
+	if sc.HostKeys == nil {
+		sc.HostKeys = []ssh.Signer{testHostKey(t)}
+	}
+	if sc.Services == nil {
+		sc.Services = []string{"ssh-userauth"}
+	}
+	if cc.HostKeyCallback == nil {
+		cc.HostKeyCallback = ssh.InsecureIgnoreHostKey()
+	}
+	type result struct {
+		c   *Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		s, err := Server(nc2, sc)
+		ch <- result{s, err}
+	}()
+	c, err := Client(nc1, "pipe:22", cc)
+	r := <-ch
+	if err != nil || r.err != nil {
+		t.Fatalf("handshake: client %v, server %v", err, r.err)
+	}
+	t.Cleanup(func() { c.Close(); r.c.Close() })
+	return c, r.c
+}
+
+func tcpPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ch := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			ch <- nil
+			return
+		}
+		ch <- c
+	}()
+	c1, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := <-ch
+	if c2 == nil {
+		t.Fatal("accept failed")
+	}
+	return c1, c2
+}
+
+func TestHandshakePipe(t *testing.T) {
+	nc1, nc2 := net.Pipe()
+	c, s := pair(t, nc1, nc2, &ClientConfig{}, &ServerConfig{})
+	if !bytes.Equal(c.SessionID(), s.SessionID()) || len(c.SessionID()) == 0 {
+		t.Fatalf("session IDs differ: %x vs %x", c.SessionID(), s.SessionID())
+	}
+	if !c.StrictKex() || !s.StrictKex() {
+		t.Errorf("strict kex not negotiated")
+	}
+	if err := c.RequestService("ssh-userauth"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Extensions()["server-sig-algs"]; !ok {
+		t.Errorf("client got no server-sig-algs: %v", c.Extensions())
+	}
+	msg := []byte{wire.MsgUserauthRequest, 1, 2, 3}
+	if err := c.WritePacket(msg); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReadPacket()
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("got %x, %v; want %x", got, err, msg)
+	}
+	if s.Service() != "ssh-userauth" {
+		t.Errorf("service %q", s.Service())
+	}
+	if err := s.Rekey(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WritePacket(msg); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.ReadPacket()
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("got %x, %v; want %x", got, err, msg)
+	}
+	c.Close()
+	done := make(chan error)
+	go func() { _, err := s.ReadPacket(); done <- err }()
+	select {
+	case err := <-done:
+		var de *DisconnectError
+		if !errors.As(err, &de) || !de.Remote || de.Reason != ByApplication {
+			t.Fatalf("server read after client close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("server read did not end")
+	}
+}

@@ -1,0 +1,100 @@
+package kex
+
+import (
+	"crypto"
+	"crypto/ecdh"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/zerossh/zerossh/wire"
+)
+
+// curve25519-sha256 and its older name curve25519-sha256@libssh.org are
+// the same method (RFC 8731 §3): X25519 (RFC 7748) over the ECDH messages
+// of RFC 5656 §4, with SHA-256.
+var (
+	curve25519       = &oneRound{name: Curve25519SHA256, hash: crypto.SHA256, kem: x25519KEM{}}
+	curve25519LibSSH = &oneRound{name: Curve25519SHA256LibSSH, hash: crypto.SHA256, kem: x25519KEM{}}
+)
+
+// x25519Size is the length of X25519 public keys and shared secrets.
+const x25519Size = 32
+
+var errX25519Zero = errors.New("kex: X25519 shared secret is all zero (peer sent a low-order point)")
+
+// x25519KEM is X25519 ECDH; K is the shared secret as an mpint.
+type x25519KEM struct{}
+
+func (x25519KEM) clientKey(rand io.Reader) ([]byte, func([]byte) ([]byte, error), error) {
+	priv, err := newX25519Key(rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	finish := func(peer []byte) ([]byte, error) {
+		s, err := x25519Shared(priv, peer)
+		if err != nil {
+			return nil, err
+		}
+		return x25519K(s), nil
+	}
+	return priv.PublicKey().Bytes(), finish, nil
+}
+
+func (x25519KEM) serverKey(rand io.Reader, peer []byte) ([]byte, []byte, error) {
+	priv, err := newX25519Key(rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := x25519Shared(priv, peer)
+	if err != nil {
+		return nil, nil, err
+	}
+	return priv.PublicKey().Bytes(), x25519K(s), nil
+}
+
+// x25519K encodes an X25519 shared secret as K. RFC 8731 §3.1: the 32
+// bytes are read as an unsigned integer in network byte order and sent
+// through the mpint encoding, so leading zero bytes are dropped and a
+// zero byte is prefixed when the top bit is set.
+func x25519K(secret []byte) []byte {
+	k := wire.AppendMpint(make([]byte, 0, 4+1+x25519Size), secret)
+	clear(secret)
+	return k
+}
+
+// newX25519Key draws a private key from rand; crypto/ecdh applies the
+// clamping of RFC 7748 §5.
+func newX25519Key(rand io.Reader) (*ecdh.PrivateKey, error) {
+	var b [x25519Size]byte
+	defer clear(b[:])
+	if _, err := io.ReadFull(rand, b[:]); err != nil {
+		return nil, err
+	}
+	return ecdh.X25519().NewPrivateKey(b[:])
+}
+
+// x25519Shared computes the X25519 shared secret with the peer's public
+// key. RFC 8731 §3 requires both sides to abort when a received public key
+// is not 32 bytes long, and RFC 7748 §6.1 lets a party reject the all-zero
+// output that a low-order point produces; we do (crypto/ecdh does too, the
+// explicit check guards against a change there).
+func x25519Shared(priv *ecdh.PrivateKey, peer []byte) ([]byte, error) {
+	if len(peer) != x25519Size {
+		return nil, errMalformed("X25519 public key")
+	}
+	pk, err := ecdh.X25519().NewPublicKey(peer)
+	if err != nil {
+		return nil, fmt.Errorf("kex: X25519: %w", err)
+	}
+	s, err := priv.ECDH(pk)
+	if err != nil {
+		return nil, fmt.Errorf("kex: X25519: %w", err)
+	}
+	var zero [x25519Size]byte
+	if subtle.ConstantTimeCompare(s, zero[:]) == 1 {
+		return nil, errX25519Zero
+	}
+	return s, nil
+}

@@ -1,0 +1,135 @@
+package zerossh
+
+import (
+	"github.com/zerossh/zerossh/pool"
+)
+
+// message is a transport message that can encode itself.
+type message interface {
+	Len() int
+	Append(dst []byte) []byte
+}
+
+// queueMsg appends a transport message to the out queue; someone holding
+// wmu writes it soon (see kick and flush).
+func (c *Conn) queueMsg(m message) {
+	c.mu.Lock()
+	c.queueLocked(outMsg{buf: encode(m)})
+	c.mu.Unlock()
+}
+
+func (c *Conn) queueLocked(m outMsg) { c.out = append(c.out, m) }
+
+// encode returns m's encoding in a pooled buffer.
+func encode(m message) *pool.Buffer {
+	buf := pool.Get(m.Len())
+	buf.B = m.Append(buf.B)
+	return buf
+}
+
+// drainLocked writes the out queue under wmu. Messages the send phase
+// forbids (a PONG or SERVICE_ACCEPT during a key exchange) move to the
+// held-back queue; NEWKEYS switches keys and releases that queue.
+func (c *Conn) drainLocked() error {
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			err := c.writeErr()
+			c.mu.Unlock()
+			return err
+		}
+		if len(c.out) == 0 {
+			c.mu.Unlock()
+			return nil
+		}
+		m := c.out[0]
+		c.out[0] = outMsg{}
+		c.out = c.out[1:]
+		if len(c.out) == 0 {
+			c.out = c.out[:0:0] // let a long queue's array go
+		}
+		if !c.sendPhase.allows(m.buf.B[0]) {
+			c.held = append(c.held, m.buf)
+			c.heldBytes += len(m.buf.B)
+			c.mu.Unlock()
+			continue
+		}
+		c.mu.Unlock()
+
+		err := c.send.writePacket(len(m.buf.B), func(dst []byte) { copy(dst, m.buf.B) })
+		msg := m.buf.B[0]
+		pool.Put(m.buf)
+		if err != nil {
+			c.fail(err)
+			continue
+		}
+		switch {
+		case msg == 20: // KEXINIT
+			c.mu.Lock()
+			c.sendPhase = phaseKex
+			c.mu.Unlock()
+		case m.newKeys != nil:
+			c.installWriteKeys(m.newKeys)
+		}
+		if m.releasesHeld {
+			if err := c.releaseHeldLocked(); err != nil {
+				c.fail(err)
+			}
+		}
+	}
+}
+
+// releaseHeldLocked writes the held-back messages after our NEWKEYS,
+// under wmu, and wakes the writers waiting for room.
+func (c *Conn) releaseHeldLocked() error {
+	c.mu.Lock()
+	held := c.held
+	c.held, c.heldBytes = nil, 0
+	c.sendPhase = phaseNormal
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	var err error
+	for _, buf := range held {
+		if err == nil {
+			err = c.send.writePacket(len(buf.B), func(dst []byte) { copy(dst, buf.B) })
+		}
+		pool.Put(buf)
+	}
+	return err
+}
+
+// unlockWrite releases wmu, then writes what was queued meanwhile by
+// goroutines that could not take wmu themselves.
+func (c *Conn) unlockWrite() {
+	for {
+		c.wmu.Unlock()
+		c.mu.Lock()
+		pending := len(c.out) > 0 && c.err == nil
+		c.mu.Unlock()
+		if !pending || !c.wmu.TryLock() {
+			return
+		}
+		c.drainLocked()
+	}
+}
+
+// flush writes the out queue now, waiting for wmu.
+func (c *Conn) flush() error {
+	c.wmu.Lock()
+	err := c.drainLocked()
+	c.unlockWrite()
+	return err
+}
+
+// kick gets the out queue written without blocking the caller, which is
+// the read loop: a read loop that waits on a write can deadlock two peers
+// that both write. If wmu is busy its holder writes the queue when it
+// lets go; otherwise a short-lived goroutine does.
+func (c *Conn) kick() {
+	if c.wmu.TryLock() {
+		go func() {
+			c.drainLocked()
+			c.unlockWrite()
+		}()
+	}
+}

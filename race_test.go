@@ -1,0 +1,5 @@
+//go:build race
+
+package zerossh
+
+const raceEnabled = true
