@@ -2,6 +2,8 @@ package zerossh
 
 import (
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"time"
@@ -163,7 +165,27 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// supportedOnly keeps the names that lookup knows, in order.
-func supportedOnly(names []string, known func(string) bool) []string {
-	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !known(n) })
+// validate refuses algorithm names this package does not implement, so
+// that a typo fails at once rather than as a failed negotiation later.
+func (c *Config) validate() error {
+	check := func(what string, names []string, known func(string) bool) error {
+		for _, n := range names {
+			if !known(n) {
+				return fmt.Errorf("ssh: unsupported %s %q", what, n)
+			}
+		}
+		return nil
+	}
+	return errors.Join(
+		check("key exchange", c.KeyExchanges, func(n string) bool { _, ok := kex.Lookup(n); return ok }),
+		check("cipher", c.Ciphers, func(n string) bool { _, ok := cipher.Lookup(n); return ok }),
+		check("MAC", c.MACs, func(n string) bool { _, ok := mac.Lookup(n); return ok }),
+		check("compression", c.Compressions, func(n string) bool { return n == "none" }),
+	)
+}
+
+// validHostKeyAlgorithm reports whether alg is a host key algorithm a
+// client can verify.
+func validHostKeyAlgorithm(alg string) bool {
+	return slices.Contains(DefaultHostKeyAlgorithms, alg)
 }

@@ -110,6 +110,16 @@ func Client(nc net.Conn, addr string, cfg *ClientConfig) (*Conn, error) {
 	c := newConn(nc, true, cfg.Config)
 	c.client = cfg
 	c.addr = addr
+	if err := c.cfg.validate(); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	for _, a := range cfg.HostKeyAlgorithms {
+		if !validHostKeyAlgorithm(a) {
+			nc.Close()
+			return nil, fmt.Errorf("ssh: unsupported host key algorithm %q", a)
+		}
+	}
 	if err := c.handshake(); err != nil {
 		return nil, err
 	}
@@ -125,6 +135,10 @@ func Server(nc net.Conn, cfg *ServerConfig) (*Conn, error) {
 	}
 	c := newConn(nc, false, cfg.Config)
 	c.server = cfg
+	if err := c.cfg.validate(); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	if err := c.handshake(); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,27 @@ func TestHandshakePipe(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("server read did not end")
+	}
+}
+
+func TestConfigRefusesUnknownAlgorithms(t *testing.T) {
+	for _, cfg := range []Config{
+		{Ciphers: []string{"aes128-cbc"}},
+		{MACs: []string{"hmac-md5"}},
+		{KeyExchanges: []string{"diffie-hellman-group1-sha1"}},
+		{Compressions: []string{"zlib"}},
+	} {
+		nc1, nc2 := net.Pipe()
+		defer nc2.Close()
+		_, err := Client(nc1, "pipe:22", &ClientConfig{Config: cfg, HostKeyCallback: ssh.InsecureIgnoreHostKey()})
+		if err == nil || !strings.Contains(err.Error(), "unsupported") {
+			t.Errorf("config %+v: got %v; want an unsupported-algorithm error", cfg, err)
+		}
+	}
+	nc1, nc2 := net.Pipe()
+	defer nc2.Close()
+	_, err := Client(nc1, "pipe:22", &ClientConfig{HostKeyAlgorithms: []string{"ssh-dss"}, HostKeyCallback: ssh.InsecureIgnoreHostKey()})
+	if err == nil {
+		t.Error("ssh-dss host key algorithm accepted")
 	}
 }

@@ -74,7 +74,9 @@ func (c *Conn) drainLocked() error {
 		if m.releasesHeld {
 			if err := c.releaseHeldLocked(); err != nil {
 				c.fail(err)
+				continue
 			}
+			c.checkWriteBudget()
 		}
 	}
 }
