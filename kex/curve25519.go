@@ -76,10 +76,11 @@ func newX25519Key(rand io.Reader) (*ecdh.PrivateKey, error) {
 }
 
 // x25519Shared computes the X25519 shared secret with the peer's public
-// key. RFC 8731 §3 requires both sides to abort when a received public key
-// is not 32 bytes long, and RFC 7748 §6.1 lets a party reject the all-zero
-// output that a low-order point produces; we do (crypto/ecdh does too, the
-// explicit check guards against a change there).
+// key. RFC 8731 §3: "Clients and servers MUST also abort if the length of
+// the received public keys are not the expected lengths." RFC 7748 §6.1
+// lets a party reject the all-zero output that a low-order point
+// produces; we do (crypto/ecdh does too, the explicit check guards
+// against a change there).
 func x25519Shared(priv *ecdh.PrivateKey, peer []byte) ([]byte, error) {
 	if len(peer) != x25519Size {
 		return nil, errMalformed("X25519 public key")

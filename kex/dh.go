@@ -23,22 +23,22 @@ import (
 //	string the signature on the exchange hash
 //
 // with H = HASH(V_C || V_S || I_C || I_S || K_S || e || f || K).
-// SSH_MSG_KEXDH_INIT and SSH_MSG_KEXDH_REPLY share their numbers with the
-// ECDH messages (RFC 4250 §4.1.2 leaves 30-49 to each method).
-const (
-	msgKexDHInit  = wire.MsgKexECDHInit
-	msgKexDHReply = wire.MsgKexECDHReply
-)
-
 var (
 	dhGroup14SHA256 = &dhFixed{name: DHGroup14SHA256, hash: crypto.SHA256, group: group14}
 	dhGroup16SHA512 = &dhFixed{name: DHGroup16SHA512, hash: crypto.SHA512, group: group16}
 	dhGroup18SHA512 = &dhFixed{name: DHGroup18SHA512, hash: crypto.SHA512, group: group18}
 )
 
+// SSH_MSG_KEXDH_INIT and SSH_MSG_KEXDH_REPLY share their numbers with the
+// ECDH messages: RFC 4251 §7 leaves 30-49 to each key exchange method.
+const (
+	msgKexDHInit  = wire.MsgKexECDHInit
+	msgKexDHReply = wire.MsgKexECDHReply
+)
+
 // The MODP groups of RFC 3526 §3-§7, all with generator 2. Each prime is
 // 2^n - 2^(n-64) - 1 + 2^64 * ([2^(n-130) pi] + k) and a safe prime;
-// the tests derive them again from pi and check both properties.
+// TestMODPGroups derives each from pi again and checks both properties.
 var (
 	group14 = newDHGroup(modp2048)
 	group15 = newDHGroup(modp3072)
@@ -86,7 +86,7 @@ func (gr *dhGroup) newKey(rand io.Reader) (x, pub *big.Int, err error) {
 	b := make([]byte, (bits+7)/8)
 	defer clear(b)
 	x = new(big.Int)
-	for {
+	for range 64 {
 		if _, err := io.ReadFull(rand, b); err != nil {
 			return nil, nil, err
 		}
@@ -94,10 +94,10 @@ func (gr *dhGroup) newKey(rand io.Reader) (x, pub *big.Int, err error) {
 			b[0] &= 0xff >> extra
 		}
 		if x.SetBytes(b).Cmp(bigOne) > 0 {
-			break
+			return x, new(big.Int).Exp(gr.g, x, gr.p), nil
 		}
 	}
-	return x, new(big.Int).Exp(gr.g, x, gr.p), nil
+	return nil, nil, errors.New("kex: could not draw a Diffie-Hellman exponent")
 }
 
 // checkPublic enforces RFC 4253 §8: "Values of 'e' or 'f' that are not in

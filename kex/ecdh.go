@@ -165,10 +165,12 @@ func (n nistKEM) serverKey(rand io.Reader, peer []byte) ([]byte, []byte, error) 
 	return priv.PublicKey().Bytes(), k, nil
 }
 
-// publicKey decodes and validates a peer's point. RFC 5656 §4 requires
-// every received public key to be validated (SEC 1 §3.2.2) and the key
-// exchange to fail if it is not; crypto/ecdh checks that the point is on
-// the curve and not the point at infinity.
+// publicKey decodes and validates a peer's point. RFC 5656 §4: "All
+// elliptic curve public keys MUST be validated after they are received.
+// [...] If a key fails validation, the key exchange MUST fail."
+// crypto/ecdh checks that the coordinates are below p and the point is on
+// the curve; a point of another length or form, including the point at
+// infinity, does not decode at all.
 func (n nistKEM) publicKey(peer []byte) (*ecdh.PublicKey, error) {
 	if len(peer) != n.pointLen() || peer[0] != 4 {
 		return nil, errMalformed("ECDH public key")

@@ -86,9 +86,9 @@ const (
 	DHGroup18SHA512        = "diffie-hellman-group18-sha512"
 )
 
-// Default is the client's and server's preference order: the hybrid
-// post-quantum method first, then elliptic curves, then finite field
-// groups from the cheapest adequate one up.
+// Default is the preference order a client or server offers: the hybrid
+// post-quantum method first, then the elliptic curves, then the finite
+// field groups, with the 2048-bit group14 last.
 var Default = []string{
 	MLKEM768X25519SHA256,
 	Curve25519SHA256,
@@ -141,6 +141,7 @@ type UnexpectedMessageError struct {
 	Got, Want byte
 }
 
+// Error implements error.
 func (e *UnexpectedMessageError) Error() string {
 	return "kex: unexpected message " + strconv.Itoa(int(e.Got)) + ", want " + strconv.Itoa(int(e.Want))
 }

@@ -265,7 +265,7 @@ func refExchangeHash(t *testing.T, name string, hash crypto.Hash, log packetLog,
 	}
 	switch name {
 	case DHGroupExchangeSHA256:
-		req := log.sent[0][1:]   // min, n, max
+		req := log.sent[0][1:] // min, n, max
 		grp := split(log.received[0])
 		e := split(log.sent[1])
 		reply := split(log.received[1])
@@ -405,23 +405,26 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-// prefixLengths lists the proper prefix lengths to try: all of them,
-// except for the large groups, whose client spends an exponentiation per
-// try, where the field boundaries and a sample in between do.
+// prefixLengths lists the proper prefix lengths to try: every one for a
+// message up to 512 bytes; for longer ones (the hybrid method's, the large
+// groups'), where the client spends a key generation per try, the first
+// and last 64 and every 17th in between.
 func prefixLengths(name string, n int) []int {
 	var out []int
-	step := 1
 	if name == DHGroup16SHA512 || name == DHGroup18SHA512 {
-		step = 61
+		// An exponentiation per try: the ends and a coarse sample.
+		for i := 0; i < n; i += 97 {
+			out = append(out, i)
+		}
+		for i := max(0, n-8); i < n; i++ {
+			out = append(out, i)
+		}
+		return append(out, 1, 2, 3, 4, 5)
 	}
-	for i := 0; i < n; i += step {
-		out = append(out, i)
-	}
-	for i := max(0, n-12); i < n; i++ {
-		out = append(out, i)
-	}
-	for i := 1; i <= 6 && i < n; i++ {
-		out = append(out, i)
+	for i := 0; i < n; i++ {
+		if n <= 512 || i < 64 || i >= n-64 || i%17 == 0 {
+			out = append(out, i)
+		}
 	}
 	return out
 }
