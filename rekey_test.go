@@ -168,4 +168,3 @@ func TestHeldBackOrder(t *testing.T) {
 		t.Fatal("session IDs differ")
 	}
 }
-
