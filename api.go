@@ -58,7 +58,7 @@ func (c *Conn) sendDisconnect(reason DisconnectReason, msg string) {
 	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	m := wire.Disconnect{Reason: reason, Description: []byte(msg)}
 	c.wmu.Lock()
-	c.send.writePacket(m.Len(), func(dst []byte) { m.Append(dst[:0]) })
+	c.send.writePacket(m.Len(), 0, func(dst []byte) { m.Append(dst[:0]) })
 	c.wmu.Unlock()
 }
 
@@ -250,6 +250,31 @@ func (c *Conn) SessionID() []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.sessionID)
+}
+
+// HostKey returns the server's host key blob (K_S) from the first key
+// exchange: on a client the key its HostKeyCallback accepted, on a server
+// the key it signed with.
+func (c *Conn) HostKey() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.hostKey)
+}
+
+// SetAuthenticated records that user authentication succeeded: a server
+// calls it right after writing USERAUTH_SUCCESS, a client right after
+// reading it. Delayed compression (zlib@openssh.com) starts there.
+func (c *Conn) SetAuthenticated() {
+	c.mu.Lock()
+	c.authDone = true
+	c.mu.Unlock()
+}
+
+// Authenticated reports whether SetAuthenticated was called.
+func (c *Conn) Authenticated() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.authDone
 }
 
 // Algorithms returns the algorithms of the last completed key exchange.

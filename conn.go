@@ -53,7 +53,7 @@ type Conn struct {
 	// sendPhase is phaseKex from the moment our KEXINIT is written until
 	// our NEWKEYS is; messages that phase forbids wait in held.
 	sendPhase kexPhase
-	held      []*pool.Buffer
+	held      []heldMsg
 	heldBytes int
 	// kexQueued: our KEXINIT for the running exchange is queued or sent.
 	kexQueued  bool
@@ -62,6 +62,8 @@ type Conn struct {
 	err        error
 	closed     bool
 	sessionID  []byte
+	hostKey    []byte // K_S of the first key exchange
+	authDone   bool   // user authentication succeeded
 	algs       Algorithms
 	strict     bool // kex-strict negotiated in the first exchange
 	readKeyed  bool // the first NEWKEYS was received
@@ -80,6 +82,12 @@ type Conn struct {
 	readErr  error         // why the read loop ended, set before done closes
 	current  *pool.Buffer  // the buffer behind the last ReadPacket payload
 	lastSeq  uint32
+}
+
+// heldMsg is a message held back during a key exchange.
+type heldMsg struct {
+	buf   *pool.Buffer // the payload
+	padTo int
 }
 
 type inbound struct {
@@ -352,21 +360,30 @@ func (c *Conn) sendUnimplemented(seq uint32) {
 func (c *Conn) ReadPacket() ([]byte, error) {
 	pool.Put(c.current)
 	c.current = nil
+	buf, payload, err := c.ReadPacketBuffer()
+	c.current = buf
+	return payload, err
+}
+
+// ReadPacketBuffer is ReadPacket for a service that keeps payloads past
+// the next read, such as a channel's receive queue: the payload aliases
+// buf, which now belongs to the caller, who hands it back with pool.Put
+// when done. ReadPacket and ReadPacketBuffer take from one stream of
+// packets; use one goroutine for both.
+func (c *Conn) ReadPacketBuffer() (*pool.Buffer, []byte, error) {
 	select {
 	case in := <-c.incoming:
-		c.current = in.buf
 		c.lastSeq = in.seq
-		return in.payload, nil
+		return in.buf, in.payload, nil
 	case <-c.done:
 		// Deliver what was read before the end.
 		select {
 		case in := <-c.incoming:
-			c.current = in.buf
 			c.lastSeq = in.seq
-			return in.payload, nil
+			return in.buf, in.payload, nil
 		default:
 		}
-		return nil, c.readErr
+		return nil, nil, c.readErr
 	}
 }
 
@@ -382,7 +399,14 @@ func (c *Conn) Unimplemented() error {
 // exchange runs the packet is copied and held back, to be sent after
 // NEWKEYS; a writer waits when the held-back queue is full.
 func (c *Conn) WritePacket(payload []byte) error {
-	return c.WritePacketFunc(len(payload), func(dst []byte) { copy(dst, payload) })
+	return c.write(len(payload), 0, func(dst []byte) { copy(dst, payload) })
+}
+
+// WritePacketPadded is WritePacket with the packet padded to a multiple
+// of padTo bytes, so that its length does not tell a listener how long a
+// secret in it is (OpenSSH pads password requests to 64).
+func (c *Conn) WritePacketPadded(payload []byte, padTo int) error {
+	return c.write(len(payload), padTo, func(dst []byte) { copy(dst, payload) })
 }
 
 // WritePacketFunc sends one packet of n payload bytes for the service
@@ -390,6 +414,10 @@ func (c *Conn) WritePacket(payload []byte) error {
 // buffer, so that a service can frame its data without a copy of its own.
 // fill must not keep dst, and must write the message number first.
 func (c *Conn) WritePacketFunc(n int, fill func(dst []byte)) error {
+	return c.write(n, 0, fill)
+}
+
+func (c *Conn) write(n, padTo int, fill func(dst []byte)) error {
 	if n <= 0 || n > int(c.cfg.MaxPacketSize)-minPadding-1 {
 		return fmt.Errorf("ssh: payload of %d bytes out of range", n)
 	}
@@ -402,7 +430,7 @@ func (c *Conn) WritePacketFunc(n int, fill func(dst []byte)) error {
 		c.mu.Lock()
 		if c.sendPhase == phaseNormal {
 			c.mu.Unlock()
-			err := c.writeLocked(n, fill)
+			err := c.writeLocked(n, padTo, fill)
 			c.unlockWrite()
 			return err
 		}
@@ -416,7 +444,7 @@ func (c *Conn) WritePacketFunc(n int, fill func(dst []byte)) error {
 				c.unlockWrite()
 				return fmt.Errorf("ssh: message %d is the transport's own", buf.B[0])
 			}
-			c.held = append(c.held, buf)
+			c.held = append(c.held, heldMsg{buf: buf, padTo: padTo})
 			c.heldBytes += n
 			c.mu.Unlock()
 			c.unlockWrite()
@@ -431,9 +459,9 @@ func (c *Conn) WritePacketFunc(n int, fill func(dst []byte)) error {
 }
 
 // writeLocked writes an upper-layer packet under wmu.
-func (c *Conn) writeLocked(n int, fill func([]byte)) error {
+func (c *Conn) writeLocked(n, padTo int, fill func([]byte)) error {
 	var bad byte
-	err := c.send.writePacket(n, func(dst []byte) {
+	err := c.send.writePacket(n, padTo, func(dst []byte) {
 		fill(dst)
 		if dst[0] < 50 {
 			bad = dst[0]

@@ -184,6 +184,7 @@ func (c *Conn) runKex(peerKexInit []byte, seq uint32) error {
 	c.mu.Lock()
 	if first {
 		c.sessionID = sessionID
+		c.hostKey = res.HostKey
 	}
 	c.algs = algs
 	c.kexQueued = false
@@ -218,6 +219,9 @@ func (c *Conn) serverExtInfo() *wire.ExtInfo {
 	return &wire.ExtInfo{Extensions: []wire.Extension{
 		{Name: "server-sig-algs", Value: []byte(strings.Join(algs, ","))},
 		{Name: "ping@openssh.com", Value: []byte("0")},
+		// The userauth service binds publickey signatures to this host
+		// key (OpenSSH PROTOCOL §3.3).
+		{Name: "publickey-hostbound@openssh.com", Value: []byte("0")},
 	}}
 }
 

@@ -40,8 +40,10 @@ type sender struct {
 }
 
 // writePacket frames, seals and writes one packet. fill writes the n
-// payload bytes into their final place in the packet buffer.
-func (s *sender) writePacket(n int, fill func(payload []byte)) error {
+// payload bytes into their final place in the packet buffer. padTo, when
+// above the block size, pads the packet to a multiple of it instead, to
+// hide the payload's length (OpenSSH does so for passwords).
+func (s *sender) writePacket(n, padTo int, fill func(payload []byte)) error {
 	if s.seq == ^uint32(0) {
 		return ErrSeqWrap
 	}
@@ -53,9 +55,19 @@ func (s *sender) writePacket(n int, fill func(payload []byte)) error {
 	if lengthInBlocks {
 		unpadded += 4
 	}
-	padding := bs - unpadded%bs
+	align := bs
+	if padTo > bs {
+		align = (padTo + bs - 1) / bs * bs
+	}
+	padding := align - unpadded%align
 	if padding < minPadding {
-		padding += bs
+		padding += align
+	}
+	if padding > 255 { // padding_length is one byte
+		padding = bs - unpadded%bs
+		if padding < minPadding {
+			padding += bs
+		}
 	}
 	total := 4 + 1 + n + padding
 	buf := pool.Get(total + overhead)

@@ -49,14 +49,14 @@ func (c *Conn) drainLocked() error {
 			c.out = c.out[:0:0] // let a long queue's array go
 		}
 		if !c.sendPhase.allows(m.buf.B[0]) {
-			c.held = append(c.held, m.buf)
+			c.held = append(c.held, heldMsg{buf: m.buf})
 			c.heldBytes += len(m.buf.B)
 			c.mu.Unlock()
 			continue
 		}
 		c.mu.Unlock()
 
-		err := c.send.writePacket(len(m.buf.B), func(dst []byte) { copy(dst, m.buf.B) })
+		err := c.send.writePacket(len(m.buf.B), 0, func(dst []byte) { copy(dst, m.buf.B) })
 		msg := m.buf.B[0]
 		pool.Put(m.buf)
 		if err != nil {
@@ -91,11 +91,11 @@ func (c *Conn) releaseHeldLocked() error {
 	c.cond.Broadcast()
 	c.mu.Unlock()
 	var err error
-	for _, buf := range held {
+	for _, h := range held {
 		if err == nil {
-			err = c.send.writePacket(len(buf.B), func(dst []byte) { copy(dst, buf.B) })
+			err = c.send.writePacket(len(h.buf.B), h.padTo, func(dst []byte) { copy(dst, h.buf.B) })
 		}
-		pool.Put(buf)
+		pool.Put(h.buf)
 	}
 	return err
 }
