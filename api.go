@@ -119,7 +119,7 @@ func (c *Conn) SendDebug(alwaysDisplay bool, message, language string) error {
 // to complete.
 func (c *Conn) Rekey() error {
 	c.mu.Lock()
-	done := c.kexDone
+	done, refusals := c.kexDone, c.kexRefusals
 	c.queueKexInitLocked()
 	c.mu.Unlock()
 	if err := c.flush(); err != nil {
@@ -127,13 +127,16 @@ func (c *Conn) Rekey() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.kexDone == done && c.err == nil {
+	for c.kexDone == done && c.kexRefusals == refusals && c.err == nil {
 		c.cond.Wait()
 	}
-	if c.kexDone == done {
-		return c.err
+	switch {
+	case c.kexDone != done:
+		return nil
+	case c.kexRefusals != refusals:
+		return ErrKexRefused
 	}
-	return nil
+	return c.err
 }
 
 // checkWriteBudget starts a rekey when the write direction has used up
@@ -141,7 +144,7 @@ func (c *Conn) Rekey() error {
 func (c *Conn) checkWriteBudget() {
 	if c.send.bytes >= c.send.limit || c.send.packets >= c.cfg.RekeyPackets {
 		c.mu.Lock()
-		c.queueKexInitLocked()
+		c.autoKexLocked()
 		c.mu.Unlock()
 	}
 }
@@ -150,8 +153,42 @@ func (c *Conn) checkWriteBudget() {
 // loop.
 func (c *Conn) checkReadBudget() {
 	if c.recv.bytes >= c.recv.limit || c.recv.packets >= c.cfg.RekeyPackets {
-		c.requestKex()
+		c.autoKex()
 	}
+}
+
+// autoKex starts a rekey that a budget or the interval calls for.
+func (c *Conn) autoKex() {
+	c.mu.Lock()
+	c.autoKexLocked()
+	c.mu.Unlock()
+	c.kick()
+}
+
+// autoKexLocked queues a KEXINIT for a budget or the interval, but only
+// after user authentication: as in OpenSSH, whose client treats a
+// KEXINIT during authentication as fatal and whose server refuses one.
+func (c *Conn) autoKexLocked() {
+	if c.authDone {
+		c.queueKexInitLocked()
+	}
+}
+
+// kexRefused handles an UNIMPLEMENTED answer to our KEXINIT (OpenSSH
+// servers answer so before authentication): the exchange is dropped, the
+// old keys stay, and the held-back messages go out.
+func (c *Conn) kexRefused(seq uint32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.kexQueued || c.sendPhase != phaseKex || seq != c.kexInitSeq {
+		return false
+	}
+	c.kexQueued = false
+	c.ourKexInit = nil
+	c.kexRefusals++
+	c.queueLocked(outMsg{releasesHeld: true})
+	c.cond.Broadcast()
+	return true
 }
 
 // RequestService asks the server for a service (RFC 4253 §10), such as

@@ -231,6 +231,8 @@ func TestStreamWithRekey(t *testing.T) {
 			if err := c.RequestService("ssh-userauth"); err != nil {
 				t.Fatal(err)
 			}
+			c.SetAuthenticated()
+			s.SetAuthenticated()
 			var wg sync.WaitGroup
 			errs := make(chan error, 4)
 			for _, d := range [][2]*Conn{{c, s}, {s, c}} {

@@ -58,19 +58,22 @@ type Conn struct {
 	// kexQueued: our KEXINIT for the running exchange is queued or sent.
 	kexQueued  bool
 	ourKexInit []byte
-	kexDone    int // key exchanges completed
-	err        error
-	closed     bool
-	sessionID  []byte
-	hostKey    []byte // K_S of the first key exchange
-	authDone   bool   // user authentication succeeded
-	algs       Algorithms
-	strict     bool // kex-strict negotiated in the first exchange
-	readKeyed  bool // the first NEWKEYS was received
-	writeKeyed bool // the first NEWKEYS was sent
-	peerExt    bool // the peer takes EXT_INFO
-	extensions map[string][]byte
-	service    string
+	kexInitSeq uint32 // the sequence number our last KEXINIT went out with
+	// kexRefusals counts exchanges the peer refused with UNIMPLEMENTED.
+	kexRefusals int
+	kexDone     int // key exchanges completed
+	err         error
+	closed      bool
+	sessionID   []byte
+	hostKey     []byte // K_S of the first key exchange
+	authDone    bool   // user authentication succeeded
+	algs        Algorithms
+	strict      bool // kex-strict negotiated in the first exchange
+	readKeyed   bool // the first NEWKEYS was received
+	writeKeyed  bool // the first NEWKEYS was sent
+	peerExt     bool // the peer takes EXT_INFO
+	extensions  map[string][]byte
+	service     string
 	// pendingService is the service a client requested.
 	pendingService string
 	serviceOK      chan struct{} // client: closed when SERVICE_ACCEPT arrives
@@ -200,11 +203,13 @@ func (c *Conn) exchangeVersions() error {
 		written <- err
 	}()
 	v, err := readVersion(c.recv.r, c.isClient)
-	if err != nil {
-		return err
+	// Our line goes out in full even when theirs is refused, so that the
+	// DISCONNECT that may follow is read as a packet.
+	if werr := <-written; err == nil {
+		err = werr
 	}
 	c.remoteVersion = v
-	return <-written
+	return err
 }
 
 // firstKex reads up to the peer's first KEXINIT and runs the exchange.
@@ -307,6 +312,10 @@ func (c *Conn) handleGeneric(payload []byte, seq uint32, beforeKex bool) error {
 		var m wire.Unimplemented
 		if err := m.Parse(payload); err != nil {
 			return &DisconnectError{Reason: ProtocolError, Message: "malformed UNIMPLEMENTED"}
+		}
+		if c.kexRefused(m.Seq) {
+			c.kick()
+			return nil
 		}
 		if c.cfg.OnUnimplemented != nil {
 			c.cfg.OnUnimplemented(m.Seq)

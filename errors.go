@@ -37,6 +37,10 @@ func (e *DisconnectError) Error() string {
 // ErrClosed is returned by operations on a Conn after Close.
 var ErrClosed = errors.New("ssh: connection closed")
 
+// ErrKexRefused is returned by Rekey when the peer answered our KEXINIT
+// with UNIMPLEMENTED; the connection goes on under the old keys.
+var ErrKexRefused = errors.New("ssh: peer refused the key exchange")
+
 // HostKeyError reports a host key that the client's HostKeyCallback
 // refused or whose signature did not verify. It wraps the callback's error.
 type HostKeyError struct {

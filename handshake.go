@@ -194,21 +194,13 @@ func (c *Conn) runKex(peerKexInit []byte, seq uint32) error {
 	c.cond.Broadcast()
 	if c.cfg.RekeyInterval > 0 && !c.closed {
 		if c.rekeyTimer == nil {
-			c.rekeyTimer = time.AfterFunc(c.cfg.RekeyInterval, c.requestKex)
+			c.rekeyTimer = time.AfterFunc(c.cfg.RekeyInterval, c.autoKex)
 		} else {
 			c.rekeyTimer.Reset(c.cfg.RekeyInterval)
 		}
 	}
 	c.mu.Unlock()
 	return nil
-}
-
-// requestKex starts a key exchange unless one is running.
-func (c *Conn) requestKex() {
-	c.mu.Lock()
-	c.queueKexInitLocked()
-	c.mu.Unlock()
-	c.kick()
 }
 
 func (c *Conn) serverExtInfo() *wire.ExtInfo {

@@ -2,6 +2,7 @@ package zerossh
 
 import (
 	"github.com/zerossh/zerossh/pool"
+	"github.com/zerossh/zerossh/wire"
 )
 
 // message is a transport message that can encode itself.
@@ -48,11 +49,21 @@ func (c *Conn) drainLocked() error {
 		if len(c.out) == 0 {
 			c.out = c.out[:0:0] // let a long queue's array go
 		}
+		if m.buf == nil { // a refused exchange: only release what it held
+			c.mu.Unlock()
+			if err := c.releaseHeldLocked(); err != nil {
+				c.fail(err)
+			}
+			continue
+		}
 		if !c.sendPhase.allows(m.buf.B[0]) {
 			c.held = append(c.held, heldMsg{buf: m.buf})
 			c.heldBytes += len(m.buf.B)
 			c.mu.Unlock()
 			continue
+		}
+		if m.buf.B[0] == wire.MsgKexInit {
+			c.kexInitSeq = c.send.seq
 		}
 		c.mu.Unlock()
 
@@ -63,8 +74,9 @@ func (c *Conn) drainLocked() error {
 			c.fail(err)
 			continue
 		}
+		c.checkWriteBudget()
 		switch {
-		case msg == 20: // KEXINIT
+		case msg == wire.MsgKexInit:
 			c.mu.Lock()
 			c.sendPhase = phaseKex
 			c.mu.Unlock()
@@ -74,9 +86,7 @@ func (c *Conn) drainLocked() error {
 		if m.releasesHeld {
 			if err := c.releaseHeldLocked(); err != nil {
 				c.fail(err)
-				continue
 			}
-			c.checkWriteBudget()
 		}
 	}
 }

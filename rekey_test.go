@@ -34,6 +34,7 @@ func TestRekeyInterval(t *testing.T) {
 	cc.RekeyInterval = 50 * time.Millisecond
 	nc1, nc2 := tcpPair(t)
 	c, s := pair(t, nc1, nc2, cc, &ServerConfig{})
+	c.SetAuthenticated() // rekeys by interval and budget wait for authentication
 	waitKex(t, c, 3)
 	waitKex(t, s, 3)
 	if err := c.RequestService("ssh-userauth"); err != nil {
@@ -50,6 +51,7 @@ func TestRekeyPacketBudget(t *testing.T) {
 	if err := c.RequestService("ssh-userauth"); err != nil {
 		t.Fatal(err)
 	}
+	s.SetAuthenticated()
 	// In lockstep, 500 packets each way: the server's budget runs out
 	// in both directions about every 100 packets.
 	for i := range 500 {
@@ -140,7 +142,10 @@ func TestHeldBackOrder(t *testing.T) {
 		wg.Go(func() {
 			for i := range 200 {
 				if i == 50 && g == 0 {
-					c.requestKex()
+					c.mu.Lock()
+					c.queueKexInitLocked()
+					c.mu.Unlock()
+					c.kick()
 				}
 				p := []byte{wire.MsgChannelData, byte(g), byte(i)}
 				if err := c.WritePacket(p); err != nil {
@@ -167,4 +172,25 @@ func TestHeldBackOrder(t *testing.T) {
 	if !bytes.Equal(c.SessionID(), s.SessionID()) {
 		t.Fatal("session IDs differ")
 	}
+}
+
+// TestNoAutomaticRekeyBeforeAuthentication: budgets and intervals wait for
+// authentication, as OpenSSH's do, because OpenSSH's client ends the
+// connection on a KEXINIT during authentication.
+func TestNoAutomaticRekeyBeforeAuthentication(t *testing.T) {
+	cc := &ClientConfig{}
+	cc.RekeyPackets = 10
+	cc.RekeyInterval = time.Millisecond
+	nc1, nc2 := tcpPair(t)
+	c, s := pair(t, nc1, nc2, cc, &ServerConfig{})
+	if err := c.RequestService("ssh-userauth"); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, c, s, 50)
+	if n := kexCount(c); n != 1 {
+		t.Fatalf("%d key exchanges before authentication; want 1", n)
+	}
+	c.SetAuthenticated()
+	roundTrip(t, c, s, 50)
+	waitKex(t, c, 2)
 }
