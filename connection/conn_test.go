@@ -1,0 +1,199 @@
+package connection
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/zerossh/zerossh"
+)
+
+// transports connects a zerossh client and server over TCP loopback and
+// starts the service, as user authentication would leave them.
+func transports(t testing.TB) (client, server *zerossh.Conn) {
+	t.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	type res struct {
+		c   *zerossh.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			ch <- res{nil, err}
+			return
+		}
+		s, err := zerossh.Server(nc, &zerossh.ServerConfig{HostKeys: []ssh.Signer{signer}, Services: []string{"ssh-userauth"}})
+		ch <- res{s, err}
+	}()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := zerossh.Client(nc, l.Addr().String(), &zerossh.ClientConfig{HostKeyCallback: ssh.FixedHostKey(signer.PublicKey())})
+	r := <-ch
+	if err != nil || r.err != nil {
+		t.Fatalf("handshake: %v, %v", err, r.err)
+	}
+	if err := c.RequestService("ssh-userauth"); err != nil {
+		t.Fatal(err)
+	}
+	c.SetAuthenticated()
+	r.c.SetAuthenticated()
+	return c, r.c
+}
+
+// connPair returns connection-protocol ends over a fresh transport pair.
+func connPair(t testing.TB, cc, sc *Config) (client, server *Conn) {
+	tc, ts := transports(t)
+	client, server = New(tc, cc), New(ts, sc)
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// echoServer accepts channels and echoes their data back until EOF.
+func echoServer(s *Conn) {
+	for nc := range s.Channels() {
+		ch, err := nc.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			io.Copy(ch, ch)
+			ch.CloseWrite()
+			ch.Close()
+		}()
+	}
+}
+
+func TestEcho64MiB(t *testing.T) {
+	c, s := connPair(t, nil, nil)
+	go echoServer(s)
+	ch, err := c.OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 64 << 20
+	want := sha256.New()
+	go func() {
+		buf := make([]byte, 1<<20)
+		for i := 0; i < total/len(buf); i++ {
+			for j := range buf {
+				buf[j] = byte(i + j*31)
+			}
+			want.Write(buf)
+			if _, err := ch.Write(buf); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		ch.CloseWrite()
+	}()
+	got := sha256.New()
+	n, err := io.Copy(got, ch)
+	if err != nil || n != total {
+		t.Fatalf("read %d bytes, %v; want %d", n, err, total)
+	}
+	if !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
+		t.Fatal("echoed data differs")
+	}
+	ch.Close()
+}
+
+func TestChannelReadWriteAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c, s := connPair(t, nil, nil)
+	accepted := make(chan *Channel, 1)
+	go func() {
+		nc := <-s.Channels()
+		ch, err := nc.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- ch
+	}()
+	ch, err := c.OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := <-accepted
+	out := make([]byte, 32<<10)
+	in := make([]byte, 32<<10)
+	step := func() {
+		if _, err := ch.Write(out); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(sch, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 200 {
+		step()
+	}
+	if n := testing.AllocsPerRun(200, step); n != 0 {
+		t.Fatalf("%v allocations per 32 KiB channel write and read; want 0", n)
+	}
+}
+
+func TestCloseReleasesGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 5 {
+		c, s := connPair(t, nil, nil)
+		go echoServer(s)
+		ch, err := c.OpenChannel("session", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch.Write([]byte("hello"))
+		c.Close()
+		s.Close()
+		if _, err := ch.Read(make([]byte, 10)); err == nil {
+			// data may be there; the next read must fail
+			if _, err := ch.Read(make([]byte, 10)); err == nil {
+				t.Fatal("read after close succeeded twice")
+			}
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOpenRejected(t *testing.T) {
+	c, s := connPair(t, nil, nil)
+	go func() {
+		nc := <-s.Channels()
+		nc.Reject(UnknownChannelType, "no such type")
+	}()
+	_, err := c.OpenChannel("x-unknown", nil)
+	var oe *OpenChannelError
+	if !errors.As(err, &oe) || oe.Reason != UnknownChannelType || oe.Message != "no such type" {
+		t.Fatalf("got %v; want an OpenChannelError with reason unknown channel type", err)
+	}
+}
