@@ -34,7 +34,7 @@ type Channel struct {
 	remoteMaxPacket uint32
 	sentEOF         bool
 	sentClose       bool
-	closed          bool // Close was called: reads and writes end
+	closed          bool        // Close was called: reads and writes end
 	replies         []chan bool // our channel requests awaiting replies, in order
 	writeMu         sync.Mutex  // one writer frames data at a time, so chunks keep their order
 
