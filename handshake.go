@@ -125,7 +125,7 @@ func (c *Conn) runKex(peerKexInit []byte, seq uint32) error {
 		c.peerExt = !c.cfg.DisableExtInfo && peer.KexAlgos.Contains(peerMarker)
 		c.mu.Unlock()
 	}
-	kc := &kexConn{c: c, strict: strict && first, skipNext: peer.FirstKexFollows && guessWrong(&peer, algs)}
+	kc := &kexConn{c: c, strict: strict && first, skipNext: peer.FirstKexFollows && guessWrong(clientInit, serverInit)}
 	defer kc.release()
 
 	method, ok := kex.Lookup(algs.Kex)
@@ -410,6 +410,11 @@ func (k *kexConn) ReadPacket() ([]byte, error) {
 			// OpenSSH PROTOCOL §1.10: during the initial strict exchange any
 			// unexpected message ends the connection.
 			err = &DisconnectError{Reason: ProtocolError, Message: fmt.Sprintf("strict KEX violation: unexpected message %d during initial key exchange", msg)}
+		case msg >= 8 && msg <= 19 || msg >= 22 && msg <= 29:
+			// Numbers RFC 4253 §7.1 lets through that we do not know: §11.4
+			// asks for UNIMPLEMENTED, as for any unrecognized message.
+			k.c.sendUnimplemented(seq)
+			k.c.kick()
 		default:
 			err = &DisconnectError{Reason: ProtocolError, Message: fmt.Sprintf("unexpected message %d during key exchange", msg)}
 		}

@@ -122,18 +122,20 @@ func isAEAD(name string) bool {
 	return ok && alg.AEAD
 }
 
-// guessWrong reports whether a peer's first_kex_packet_follows guess
-// missed (RFC 4253 §7.1): its guess is the first kex and host key
-// algorithm of its own lists, and it is right only if both are what was
-// negotiated.
-func guessWrong(peer *wire.KexInit, a Algorithms) bool {
+// guessWrong reports whether a first_kex_packet_follows guess missed.
+// RFC 4253 §7.1: the guess is wrong "if the kex algorithm and/or the host
+// key algorithm is guessed wrong (server and client have different
+// preferred algorithm)", that is, when the first entries of the two
+// sides' lists differ.
+func guessWrong(client, server *wire.KexInit) bool {
 	first := func(l wire.NameList) string {
 		for n := range l.All() {
 			return string(n)
 		}
 		return ""
 	}
-	return first(peer.KexAlgos) != a.Kex || first(peer.ServerHostKeyAlgos) != a.HostKey
+	return first(client.KexAlgos) != first(server.KexAlgos) ||
+		first(client.ServerHostKeyAlgos) != first(server.ServerHostKeyAlgos)
 }
 
 // hostKeyAlgorithms lists the host key algorithms a server offers for
