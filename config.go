@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -177,11 +178,31 @@ func (c *Config) validate() error {
 		return nil
 	}
 	return errors.Join(
+		c.validateVersion(),
 		check("key exchange", c.KeyExchanges, func(n string) bool { _, ok := kex.Lookup(n); return ok }),
 		check("cipher", c.Ciphers, func(n string) bool { _, ok := cipher.Lookup(n); return ok }),
 		check("MAC", c.MACs, func(n string) bool { _, ok := mac.Lookup(n); return ok }),
 		check("compression", c.Compressions, func(n string) bool { return n == "none" }),
 	)
+}
+
+// validateVersion applies RFC 4253 §4.2 to our version line: the
+// software version is printable US-ASCII without spaces or minus signs,
+// and the line with CR LF is at most 255 bytes.
+func (c *Config) validateVersion() error {
+	if strings.ContainsAny(c.SoftwareVersion, " -") {
+		return fmt.Errorf("ssh: software version %q has a space or minus sign", c.SoftwareVersion)
+	}
+	line := c.versionLine()
+	for _, b := range line {
+		if b < 0x20 || b > 0x7e {
+			return fmt.Errorf("ssh: version line %q is not printable US-ASCII", line)
+		}
+	}
+	if len(line)+2 > maxVersionLine {
+		return fmt.Errorf("ssh: version line longer than %d bytes", maxVersionLine)
+	}
+	return nil
 }
 
 // validHostKeyAlgorithm reports whether alg is a host key algorithm a
