@@ -274,6 +274,11 @@ func (c *Conn) dispatch(buf *pool.Buffer, p []byte) (kept bool, err error) {
 	case wire.MsgRequestSuccess, wire.MsgRequestFailure:
 		return false, c.receiveGlobalReply(p)
 	}
+	if p[0] >= wire.MsgUserauthRequest && p[0] < wire.MsgGlobalRequest {
+		// RFC 4252 §5.1: authentication requests after USERAUTH_SUCCESS
+		// "SHOULD be silently ignored".
+		return false, nil
+	}
 	// RFC 4253 §11.4: unknown messages get UNIMPLEMENTED.
 	return false, c.t.Unimplemented()
 }

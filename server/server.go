@@ -1,0 +1,169 @@
+// Package server runs the SSH server stack on a listener: the transport,
+// user authentication and the connection protocol, handing each
+// authenticated connection to a Handler.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/zerossh/zerossh"
+	"github.com/zerossh/zerossh/connection"
+	"github.com/zerossh/zerossh/userauth"
+)
+
+// Handler serves one authenticated connection; the connection closes when
+// it returns.
+type Handler func(c *connection.Conn, auth *userauth.Result)
+
+// Server accepts SSH connections.
+type Server struct {
+	// Transport configures the transport; its Services are set to
+	// "ssh-userauth".
+	Transport zerossh.ServerConfig
+	// Auth configures user authentication.
+	Auth userauth.ServerConfig
+	// Connection tunes the connection protocol.
+	Connection connection.Config
+	// Handler serves each authenticated connection.
+	Handler Handler
+	// Logger receives one line per connection; slog.Default() if nil.
+	Logger *slog.Logger
+
+	mu       sync.Mutex
+	conns    map[*zerossh.Conn]struct{}
+	wg       sync.WaitGroup
+	closing  bool
+	listener []net.Listener
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("ssh: server closed")
+
+// Serve accepts connections on l until Shutdown, serving each in its own
+// goroutine.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listener = append(s.listener, l)
+	s.mu.Unlock()
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Back off on temporary failures such as running out of
+				// file descriptors.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.ServeConn(nc)
+		}()
+	}
+}
+
+// ServeConn runs the server stack on one accepted connection and returns
+// when it ends.
+func (s *Server) ServeConn(nc net.Conn) error {
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	start := time.Now()
+	cfg := s.Transport
+	cfg.Services = []string{"ssh-userauth"}
+	t, err := zerossh.Server(nc, &cfg)
+	if err != nil {
+		log.Info("ssh connection", "remote", nc.RemoteAddr().String(), "outcome", "handshake failed", "err", err)
+		return err
+	}
+	if !s.track(t) {
+		t.Close()
+		return ErrServerClosed
+	}
+	defer s.untrack(t)
+	auth, err := userauth.Serve(t, &s.Auth)
+	if err != nil {
+		t.Close()
+		log.Info("ssh connection", "remote", nc.RemoteAddr().String(), "outcome", "authentication failed", "err", err)
+		return err
+	}
+	algs := t.Algorithms()
+	c := connection.New(t, &s.Connection)
+	if s.Handler != nil {
+		s.Handler(c, auth)
+	}
+	err = c.Close()
+	log.Info("ssh connection", "remote", nc.RemoteAddr().String(), "user", auth.User, "method", auth.Method,
+		"kex", algs.Kex, "cipher", algs.Read.Cipher, "mac", algs.Read.MAC,
+		"duration", time.Since(start).Round(time.Millisecond), "outcome", "closed")
+	return err
+}
+
+func (s *Server) track(t *zerossh.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	if s.conns == nil {
+		s.conns = make(map[*zerossh.Conn]struct{})
+	}
+	s.conns[t] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(t *zerossh.Conn) {
+	s.mu.Lock()
+	delete(s.conns, t)
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting connections and waits for the open ones to end
+// until ctx is done; then it closes them.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for _, l := range s.listener {
+		l.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for t := range s.conns {
+		t.Disconnect(zerossh.ByApplication, "server shutting down")
+	}
+	s.mu.Unlock()
+	<-done
+	return ctx.Err()
+}
