@@ -103,7 +103,12 @@ func (s *Server) ServeConn(nc net.Conn) error {
 		return ErrServerClosed
 	}
 	defer s.untrack(t)
-	auth, err := userauth.Serve(t, &s.Auth)
+	authCfg := s.Auth
+	if len(authCfg.PublicKeyAlgorithms) == 0 && len(cfg.ServerSigAlgs) > 0 {
+		// Accept what server-sig-algs announces.
+		authCfg.PublicKeyAlgorithms = cfg.ServerSigAlgs
+	}
+	auth, err := userauth.Serve(t, &authCfg)
 	if err != nil {
 		t.Close()
 		log.Info("ssh connection", "remote", nc.RemoteAddr().String(), "outcome", "authentication failed", "err", err)
