@@ -426,8 +426,17 @@ func (c *Conn) WritePacketFunc(n int, fill func(dst []byte)) error {
 	return c.write(n, 0, fill)
 }
 
+// MaxPayload is the largest payload WritePacket takes, and the largest a
+// peer may send: MaxPacketSize less the padding length byte and room for
+// padding.
+func (c *Conn) MaxPayload() int { return int(c.cfg.MaxPacketSize) - 1 - maxBlockPadding }
+
+// maxBlockPadding bounds block-aligned padding: under 4 bytes more than
+// the largest block size, 16.
+const maxBlockPadding = 16 + minPadding
+
 func (c *Conn) write(n, padTo int, fill func(dst []byte)) error {
-	if n <= 0 || n > int(c.cfg.MaxPacketSize)-minPadding-1 {
+	if n <= 0 || n > c.MaxPayload() {
 		return fmt.Errorf("ssh: payload of %d bytes out of range", n)
 	}
 	for {

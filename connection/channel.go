@@ -37,6 +37,9 @@ type Channel struct {
 	closed          bool        // Close was called: reads and writes end
 	replies         []chan bool // our channel requests awaiting replies, in order
 	writeMu         sync.Mutex  // one writer frames data at a time, so chunks keep their order
+	// sendMu orders every message we send on the channel against our
+	// CLOSE, after which RFC 4254 §5.3 lets nothing follow.
+	sendMu sync.Mutex
 
 	// Opening.
 	openDone chan error // closed or sent once the peer answers our open
@@ -149,8 +152,8 @@ func (ch *Channel) receive(buf *pool.Buffer, typ uint32, data []byte, extended b
 		return false, protocolError("channel %d: %d bytes exceed the maximum packet of %d", ch.localID, len(data), ch.c.cfg.MaxPacket)
 	}
 	ch.available -= uint32(len(data))
-	if len(data) == 0 {
-		return false, nil
+	if len(data) == 0 || ch.closed {
+		return false, nil // nobody will read it
 	}
 	var kept bool
 	switch {
@@ -220,7 +223,21 @@ func (ch *Channel) windowAdjustLocked() uint32 {
 
 func (ch *Channel) sendWindowAdjust(n uint32) {
 	p := appendRecipient(make([]byte, 0, 9), wire.MsgChannelWindowAdjust, ch.remoteID)
-	ch.c.write(wire.AppendUint32(p, n))
+	ch.sendControl(wire.AppendUint32(p, n))
+}
+
+// sendControl sends a message about the channel unless our CLOSE went
+// out already, in which case it reports ErrClosed.
+func (ch *Channel) sendControl(p []byte) error {
+	ch.sendMu.Lock()
+	defer ch.sendMu.Unlock()
+	ch.mu.Lock()
+	closed := ch.sentClose
+	ch.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	return ch.c.write(p)
 }
 
 // adjustWindow takes the peer's WINDOW_ADJUST. RFC 4254 §5.2: the window
@@ -257,12 +274,20 @@ func (ch *Channel) write(p []byte, stderr bool) (int, error) {
 			ch.mu.Unlock()
 			return sent, err
 		}
-		n := min(len(p)-sent, int(ch.remoteWindow), int(ch.remoteMaxPacket))
+		n := min(len(p)-sent, int(ch.remoteWindow), int(ch.remoteMaxPacket), ch.c.t.MaxPayload()-hdr)
 		ch.remoteWindow -= uint32(n)
 		ch.mu.Unlock()
 
 		chunk := p[sent : sent+n]
-		err := ch.c.t.WritePacketFunc(hdr+n, func(dst []byte) {
+		ch.sendMu.Lock()
+		ch.mu.Lock()
+		err := ch.writeErrLocked()
+		ch.mu.Unlock()
+		if err != nil {
+			ch.sendMu.Unlock()
+			return sent, err
+		}
+		err = ch.c.t.WritePacketFunc(hdr+n, func(dst []byte) {
 			if stderr {
 				dst[0] = wire.MsgChannelExtendedData
 				putUint32(dst[1:], ch.remoteID)
@@ -275,6 +300,7 @@ func (ch *Channel) write(p []byte, stderr bool) (int, error) {
 			}
 			copy(dst[hdr:], chunk)
 		})
+		ch.sendMu.Unlock()
 		if err != nil {
 			return sent, err
 		}
@@ -313,6 +339,8 @@ func (s stderrStream) Write(p []byte) (int, error) { return s.ch.write(p, true) 
 func (ch *Channel) CloseWrite() error {
 	ch.writeMu.Lock()
 	defer ch.writeMu.Unlock()
+	ch.sendMu.Lock()
+	defer ch.sendMu.Unlock()
 	ch.mu.Lock()
 	if ch.sentEOF || ch.sentClose || ch.err != nil {
 		ch.mu.Unlock()
@@ -339,6 +367,8 @@ func (ch *Channel) Close() error {
 // sendClose sends our CLOSE once, and forgets the channel if the peer's
 // came already.
 func (ch *Channel) sendClose() error {
+	ch.sendMu.Lock()
+	defer ch.sendMu.Unlock()
 	ch.mu.Lock()
 	if ch.sentClose || ch.err != nil {
 		ch.mu.Unlock()

@@ -95,9 +95,13 @@ func New(t *zerossh.Conn, cfg *Config) *Conn {
 	if cfg != nil {
 		conf = *cfg
 	}
+	conf = conf.withDefaults()
+	// The peer may send data packets this large; the transport must take
+	// them with their 13 bytes of header.
+	conf.MaxPacket = min(conf.MaxPacket, uint32(t.MaxPayload()-13))
 	c := &Conn{
 		t:        t,
-		cfg:      conf.withDefaults(),
+		cfg:      conf,
 		channels: make(map[uint32]*Channel),
 		incoming: make(chan *NewChannel, requestQueue),
 		requests: make(chan *Request, requestQueue),

@@ -37,7 +37,12 @@ func (r *Request) Reply(ok bool, payload []byte) error {
 	if ok {
 		msg = wire.MsgChannelSuccess
 	}
-	return r.c.write(appendRecipient(make([]byte, 0, 5), msg, r.ch.remoteID))
+	// After our CLOSE the peer may have forgotten the channel; a reply
+	// would be a protocol error, so it is dropped.
+	if err := r.ch.sendControl(appendRecipient(make([]byte, 0, 5), msg, r.ch.remoteID)); err != ErrClosed {
+		return err
+	}
+	return nil
 }
 
 // receiveRequest queues the peer's request on a channel.
@@ -77,7 +82,7 @@ func (ch *Channel) SendRequest(name string, wantReply bool, payload []byte) (boo
 	}
 	ch.mu.Unlock()
 	m := channelRequest{Recipient: ch.remoteID, Type: []byte(name), WantReply: wantReply, Payload: payload}
-	if err := ch.c.write(m.append(nil)); err != nil || !wantReply {
+	if err := ch.sendControl(m.append(nil)); err != nil || !wantReply {
 		return false, err
 	}
 	ok, open := <-reply
