@@ -42,16 +42,18 @@ var chachaAlgorithm = &Algorithm{
 //	encrypted rest   = rest XOR ChaCha20(K_2, blocks 1...)
 //	tag              = Poly1305(poly key, encrypted length || encrypted rest)
 //
-// The last two lines are what an RFC 8439 AEAD under K_2 computes, except
-// that its tag covers padded additional data and lengths instead. So the
-// rest is encrypted with x/crypto/chacha20poly1305, whose ChaCha20 is
-// vector assembly on amd64 and arm64 where x/crypto/chacha20 is plain Go,
-// and its tag is thrown away; the tag sent is computed here. The two
-// single blocks (length and poly key) come from x/crypto/chacha20.
+// The third line is also what an RFC 8439 AEAD under K_2 and the same
+// nonce encrypts with (RFC 8439 §2.8); only its tag covers other bytes.
+// Where x/crypto/chacha20poly1305 runs assembly and x/crypto/chacha20
+// does not (amd64 with AVX2), the rest is encrypted with the AEAD, whose
+// tag is thrown away: that is several times faster even with the AEAD's
+// Poly1305 pass wasted. Elsewhere x/crypto/chacha20 encrypts it. The two
+// single blocks (length and poly key) always come from x/crypto/chacha20,
+// and the tag sent is always computed here.
 type chachaCipher struct {
-	lengthKey  [32]byte // K_1
-	payloadKey [32]byte // K_2
-	payload    cipher.AEAD
+	lengthKey  [32]byte    // K_1
+	payloadKey [32]byte    // K_2
+	payload    cipher.AEAD // the RFC 8439 AEAD under K_2, or nil
 	// nonce is the 12-byte nonce of RFC 8439 that equals the original
 	// ChaCha20's 64-bit block counter and 64-bit nonce uint64(seq): four
 	// zero bytes (the counter's high half) || uint64(seq), big-endian.
@@ -79,11 +81,13 @@ func newChaCha(key []byte) (*chachaCipher, error) {
 	c := &chachaCipher{}
 	copy(c.payloadKey[:], key[:32])
 	copy(c.lengthKey[:], key[32:])
-	aead, err := chacha20poly1305.New(c.payloadKey[:])
-	if err != nil {
-		return nil, err
+	if chachaPayloadAEAD {
+		aead, err := chacha20poly1305.New(c.payloadKey[:])
+		if err != nil {
+			return nil, err
+		}
+		c.payload = aead
 	}
-	c.payload = aead
 	return c, nil
 }
 
@@ -117,11 +121,20 @@ func (c *chachaCipher) polyKey() [32]byte {
 }
 
 // xorPayload encrypts or decrypts b in place with ChaCha20(K_2) from block
-// counter 1 (RFC 8439 §2.8 encrypts from counter 1 too). The AEAD appends
-// its own tag at b[len(b):len(b)+16], which must be within cap(b) and
-// hold nothing that is still needed.
+// counter 1. The AEAD, if there is one, also writes its own tag at
+// b[len(b):len(b)+16], which must be within cap(b) and hold nothing that
+// is still needed.
 func (c *chachaCipher) xorPayload(b []byte) {
-	c.payload.Seal(b[:0], c.nonce[:], b, nil)
+	if c.payload != nil {
+		c.payload.Seal(b[:0], c.nonce[:], b, nil)
+		return
+	}
+	s, err := chacha20.NewUnauthenticatedCipher(c.payloadKey[:], c.nonce[:])
+	if err != nil {
+		panic("cipher: chacha20: " + err.Error()) // key and nonce sizes are constants
+	}
+	s.SetCounter(1)
+	s.XORKeyStream(b, b)
 }
 
 // Seal encrypts p in place and appends the tag.
@@ -129,7 +142,7 @@ func (c *chachaCipher) Seal(seq uint32, p []byte) []byte {
 	n := len(p)
 	c.setNonce(seq)
 	c.xorBlock0(&c.lengthKey, p[:4])
-	c.xorPayload(p[4:]) // its tag lands where ours goes
+	c.xorPayload(p[4:]) // the AEAD's tag, if any, lands where ours goes
 	k := c.polyKey()
 	poly1305.Sum((*[chachaTagSize]byte)(p[n:n+chachaTagSize]), p[:n], &k)
 	return p[:n+chachaTagSize]
@@ -164,7 +177,7 @@ func (c *chachaCipher) Open(seq uint32, p []byte) ([]byte, error) {
 	if !poly1305.Verify((*[chachaTagSize]byte)(p[n:]), p[:n], &k) {
 		return nil, ErrMAC
 	}
-	c.xorPayload(p[4:n]) // overwrites the tag, which is checked
+	c.xorPayload(p[4:n]) // the AEAD, if any, overwrites the tag, now checked
 	if c.lenValid && c.lenSeq == seq && c.lenCiph == [4]byte(p) {
 		copy(p, c.lenPlain[:])
 	} else {

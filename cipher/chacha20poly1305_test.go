@@ -78,6 +78,24 @@ func (r *refChaCha) open(seq uint32, p []byte) ([]byte, bool) {
 	return p[:n], true
 }
 
+// chachaModes names the two ways the package encrypts the payload: through
+// the RFC 8439 AEAD (used on amd64 with AVX2) and with x/crypto/chacha20
+// directly (used elsewhere). Tests run both wherever they run.
+var chachaModes = []struct {
+	name string
+	aead bool
+}{{"aead", true}, {"direct", false}}
+
+// forEachChaChaMode runs f once per mode.
+func forEachChaChaMode(t *testing.T, f func(t *testing.T)) {
+	for _, m := range chachaModes {
+		t.Run(m.name, func(t *testing.T) {
+			defer cipher.SetChaChaPayloadAEAD(m.aead)()
+			f(t)
+		})
+	}
+}
+
 func newChaCha(t testing.TB, key []byte) (cipher.Sealer, cipher.Opener) {
 	t.Helper()
 	alg, _ := cipher.Lookup("chacha20-poly1305@openssh.com")
@@ -132,20 +150,22 @@ func TestChaCha20Poly1305KnownAnswer(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := unhex(t, tc.ciphertext+tc.tag)
-			ref := newRefChaCha(tc.key).seal(tc.seq, slices.Clone(tc.plain))
-			if !bytes.Equal(ref, want) {
-				t.Fatalf("reference seal = %x; want %x", ref, want)
-			}
-			s, o := newChaCha(t, tc.key)
-			wire := s.Seal(tc.seq, withRoom(tc.plain, 16))
-			if !bytes.Equal(wire, want) {
-				t.Fatalf("Seal = %x; want %x", wire, want)
-			}
-			got, err := receive(o, tc.seq, wire)
-			if err != nil || !bytes.Equal(got, tc.plain) {
-				t.Fatalf("Open = %x, %v; want %x", got, err, tc.plain)
-			}
+			forEachChaChaMode(t, func(t *testing.T) {
+				want := unhex(t, tc.ciphertext+tc.tag)
+				ref := newRefChaCha(tc.key).seal(tc.seq, slices.Clone(tc.plain))
+				if !bytes.Equal(ref, want) {
+					t.Fatalf("reference seal = %x; want %x", ref, want)
+				}
+				s, o := newChaCha(t, tc.key)
+				wire := s.Seal(tc.seq, withRoom(tc.plain, 16))
+				if !bytes.Equal(wire, want) {
+					t.Fatalf("Seal = %x; want %x", wire, want)
+				}
+				got, err := receive(o, tc.seq, wire)
+				if err != nil || !bytes.Equal(got, tc.plain) {
+					t.Fatalf("Open = %x, %v; want %x", got, err, tc.plain)
+				}
+			})
 		})
 	}
 }
@@ -176,6 +196,10 @@ func checkChaChaAgainstReference(t *testing.T, key []byte, seq uint32, plain []b
 }
 
 func TestChaCha20Poly1305Reference(t *testing.T) {
+	forEachChaChaMode(t, testChaChaReference)
+}
+
+func testChaChaReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 9))
 	for _, size := range []int{4, 5, 20, 63, 64, 65, 67, 68, 69, 127, 128, 129, 500, 4096, 32 << 10, 256<<10 + 5} {
 		key := make([]byte, 64)
@@ -201,7 +225,11 @@ func FuzzChaCha20Poly1305Reference(f *testing.F) {
 		if len(key) < 64 || len(plain) < 4 {
 			return
 		}
-		checkChaChaAgainstReference(t, key[:64], seq, plain)
+		for _, m := range chachaModes {
+			restore := cipher.SetChaChaPayloadAEAD(m.aead)
+			checkChaChaAgainstReference(t, key[:64], seq, plain)
+			restore()
+		}
 	})
 }
 
@@ -240,7 +268,7 @@ func BenchmarkChaCha20Poly1305Generic(b *testing.B) {
 
 func BenchmarkChaCha20Poly1305Fast(b *testing.B) {
 	alg, _ := cipher.Lookup("chacha20-poly1305@openssh.com")
-	tc := testCase{alg.Name, alg, nil}
+	tc := testCase{name: alg.Name, alg: alg}
 	b.Run("Seal/32KiB", func(b *testing.B) { benchmarkSeal(b, tc, 32<<10) })
 	b.Run("Open/32KiB", func(b *testing.B) { benchmarkOpenPacket(b, tc, 32<<10) })
 }

@@ -51,7 +51,9 @@ type Opener interface {
 	FirstLen() int
 	// PacketLength returns packet_length from the first FirstLen bytes of
 	// a packet. For encrypt-and-MAC it decrypts those bytes in place, once:
-	// Open then carries on from there and never decrypts them again.
+	// Open then carries on from there and never decrypts them again. It
+	// returns 0, which no valid packet has, if first is shorter than
+	// FirstLen. The length is not authenticated until Open succeeds.
 	PacketLength(seq uint32, first []byte) uint32
 	// Open verifies and decrypts p in place. p runs from packet_length to
 	// the end of the tag and has been passed to PacketLength first. It
@@ -65,14 +67,16 @@ var ErrMAC = errors.New("ssh: message authentication failed")
 
 // Algorithm describes one cipher as negotiated in KEXINIT.
 type Algorithm struct {
-	Name   string
-	KeyLen int // bytes of encryption key to derive
-	IVLen  int // bytes of IV to derive
+	Name   string // the name in KEXINIT's encryption_algorithms
+	KeyLen int    // bytes of encryption key to derive
+	IVLen  int    // bytes of IV to derive
 	// AEAD ciphers authenticate by themselves; the negotiated MAC is
-	// ignored (OpenSSH PROTOCOL §1.6) and MACKeyLen stays zero.
+	// ignored (OpenSSH PROTOCOL §1.6) and no MAC key is derived.
 	AEAD bool
-	// New returns the Sealer and Opener for one direction's keys. macKey
-	// and macAlg are nil for AEAD ciphers.
+	// NewSealer and NewOpener return the Sealer and Opener for one
+	// direction's keys. m and macKey are nil for AEAD ciphers, which
+	// ignore them; the other ciphers need a MAC and its key of
+	// m.KeyLen() bytes. They fail on a key or IV of the wrong length.
 	NewSealer func(key, iv []byte, m MAC, macKey []byte) (Sealer, error)
 	NewOpener func(key, iv []byte, m MAC, macKey []byte) (Opener, error)
 }

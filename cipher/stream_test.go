@@ -133,7 +133,7 @@ func TestMACInput(t *testing.T) {
 // TestNoneWithoutMAC checks that "none" with no MAC passes packets through
 // as they are, with an 8-byte block (RFC 4253 §6).
 func TestNoneWithoutMAC(t *testing.T) {
-	tc := testCase{"none", cipher.None, nil}
+	tc := testCase{name: "none", alg: cipher.None}
 	s, o := tc.pair(t)
 	if s.BlockSize() != 8 || s.Overhead() != 0 || !s.LengthInBlocks() || o.FirstLen() != 8 {
 		t.Errorf("BlockSize, Overhead, LengthInBlocks, FirstLen = %d, %d, %v, %d; want 8, 0, true, 8",

@@ -30,19 +30,19 @@ type hmacVector struct {
 }
 
 var (
-	hiThere    = hex.EncodeToString([]byte("Hi There"))
-	jefeData   = hex.EncodeToString([]byte("what do ya want for nothing?"))
-	key0b20    = strings.Repeat("0b", 20)
-	keyAA20    = strings.Repeat("aa", 20)
-	keyAA80    = strings.Repeat("aa", 80)
-	keyAA131   = strings.Repeat("aa", 131)
-	key0119    = "0102030405060708090a0b0c0d0e0f10111213141516171819"
-	dataDD50   = strings.Repeat("dd", 50)
-	dataCD50   = strings.Repeat("cd", 50)
-	largeKey   = hex.EncodeToString([]byte("Test Using Larger Than Block-Size Key - Hash Key First"))
-	largeData7 = hex.EncodeToString([]byte("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."))
-	largeSHA1  = hex.EncodeToString([]byte("Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data"))
-	jefeKey    = hex.EncodeToString([]byte("Jefe"))
+	hiThere        = hex.EncodeToString([]byte("Hi There"))
+	jefeData       = hex.EncodeToString([]byte("what do ya want for nothing?"))
+	key0b20        = strings.Repeat("0b", 20)
+	keyAA20        = strings.Repeat("aa", 20)
+	keyAA80        = strings.Repeat("aa", 80)
+	keyAA131       = strings.Repeat("aa", 131)
+	key0119        = "0102030405060708090a0b0c0d0e0f10111213141516171819"
+	dataDD50       = strings.Repeat("dd", 50)
+	dataCD50       = strings.Repeat("cd", 50)
+	largeKeyData   = hex.EncodeToString([]byte("Test Using Larger Than Block-Size Key - Hash Key First"))
+	largerData     = hex.EncodeToString([]byte("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."))
+	largerDataSHA1 = hex.EncodeToString([]byte("Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data"))
+	jefeKey        = hex.EncodeToString([]byte("Jefe"))
 )
 
 // RFC 4231 §4.2-4.8 (test case 5, a truncated output, does not apply).
@@ -51,8 +51,8 @@ var sha256Vectors = []hmacVector{
 	{"RFC4231-2", jefeKey, jefeData, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
 	{"RFC4231-3", keyAA20, dataDD50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
 	{"RFC4231-4", key0119, dataCD50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
-	{"RFC4231-6", keyAA131, largeKey, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
-	{"RFC4231-7", keyAA131, largeData7, "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+	{"RFC4231-6", keyAA131, largeKeyData, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+	{"RFC4231-7", keyAA131, largerData, "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
 }
 
 var sha512Vectors = []hmacVector{
@@ -60,8 +60,8 @@ var sha512Vectors = []hmacVector{
 	{"RFC4231-2", jefeKey, jefeData, "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"},
 	{"RFC4231-3", keyAA20, dataDD50, "fa73b0089d56a284efb0f0756c890be9b1b5dbdd8ee81a3655f83e33b2279d39bf3e848279a722c806b485a47e67c807b946a337bee8942674278859e13292fb"},
 	{"RFC4231-4", key0119, dataCD50, "b0ba465637458c6990e5a8c5f61d4af7e576d97ff94b872de76f8050361ee3dba91ca5c11aa25eb4d679275cc5788063a5f19741120c4f2de2adebeb10a298dd"},
-	{"RFC4231-6", keyAA131, largeKey, "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598"},
-	{"RFC4231-7", keyAA131, largeData7, "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de0446065c97440fa8c6a58"},
+	{"RFC4231-6", keyAA131, largeKeyData, "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598"},
+	{"RFC4231-7", keyAA131, largerData, "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de0446065c97440fa8c6a58"},
 }
 
 // RFC 2202 §3 (test case 5, a truncated output, does not apply).
@@ -70,8 +70,8 @@ var sha1Vectors = []hmacVector{
 	{"RFC2202-2", jefeKey, jefeData, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
 	{"RFC2202-3", keyAA20, dataDD50, "125d7342b9ac11cd91a39af48aa17b4f63f175d3"},
 	{"RFC2202-4", key0119, dataCD50, "4c9007f4026250c6bc8414f9bf50c86c2d7235da"},
-	{"RFC2202-6", keyAA80, largeKey, "aa4ae5e15272d00e95705637ce8a3b55ed402112"},
-	{"RFC2202-7", keyAA80, largeSHA1, "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"},
+	{"RFC2202-6", keyAA80, largeKeyData, "aa4ae5e15272d00e95705637ce8a3b55ed402112"},
+	{"RFC2202-7", keyAA80, largerDataSHA1, "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"},
 }
 
 func TestKnownAnswers(t *testing.T) {
