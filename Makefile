@@ -4,7 +4,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: test race bench fuzz lint
+.PHONY: test bench fuzz lint run
 
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
@@ -25,3 +25,9 @@ fuzz:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+# Builds the command and starts an SFTP server on 127.0.0.1:2022 serving
+# the current directory; it prints the sftp line to connect with.
+run:
+	$(GO) build -o bin/zerossh ./cmd/zerossh
+	./bin/zerossh serve

@@ -34,8 +34,10 @@ type Server struct {
 	// Logger receives one line per connection; slog.Default() if nil.
 	Logger *slog.Logger
 
-	mu       sync.Mutex
-	conns    map[*zerossh.Conn]struct{}
+	mu sync.Mutex
+	// conns are the open connections, with their transport once the
+	// handshake is done (nil before).
+	conns    map[net.Conn]*zerossh.Conn
 	wg       sync.WaitGroup
 	closing  bool
 	listener []net.Listener
@@ -91,6 +93,11 @@ func (s *Server) ServeConn(nc net.Conn) error {
 		log = slog.Default()
 	}
 	start := time.Now()
+	if !s.track(nc, nil) {
+		nc.Close()
+		return ErrServerClosed
+	}
+	defer s.untrack(nc)
 	cfg := s.Transport
 	cfg.Services = []string{"ssh-userauth"}
 	t, err := zerossh.Server(nc, &cfg)
@@ -98,11 +105,10 @@ func (s *Server) ServeConn(nc net.Conn) error {
 		log.Info("ssh connection", "remote", nc.RemoteAddr().String(), "outcome", "handshake failed", "err", err)
 		return err
 	}
-	if !s.track(t) {
+	if !s.track(nc, t) {
 		t.Close()
 		return ErrServerClosed
 	}
-	defer s.untrack(t)
 	authCfg := s.Auth
 	if len(authCfg.PublicKeyAlgorithms) == 0 && len(cfg.ServerSigAlgs) > 0 {
 		// Accept what server-sig-algs announces.
@@ -126,22 +132,24 @@ func (s *Server) ServeConn(nc net.Conn) error {
 	return err
 }
 
-func (s *Server) track(t *zerossh.Conn) bool {
+// track records nc, and its transport once there is one; it refuses
+// new connections once Shutdown has begun.
+func (s *Server) track(nc net.Conn, t *zerossh.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
+	if s.closing && t == nil {
 		return false
 	}
 	if s.conns == nil {
-		s.conns = make(map[*zerossh.Conn]struct{})
+		s.conns = make(map[net.Conn]*zerossh.Conn)
 	}
-	s.conns[t] = struct{}{}
+	s.conns[nc] = t
 	return true
 }
 
-func (s *Server) untrack(t *zerossh.Conn) {
+func (s *Server) untrack(nc net.Conn) {
 	s.mu.Lock()
-	delete(s.conns, t)
+	delete(s.conns, nc)
 	s.mu.Unlock()
 }
 
@@ -165,8 +173,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
-	for t := range s.conns {
-		t.Disconnect(zerossh.ByApplication, "server shutting down")
+	for nc, t := range s.conns {
+		if t != nil {
+			go t.Disconnect(zerossh.ByApplication, "server shutting down")
+		} else {
+			nc.Close() // still in its handshake
+		}
 	}
 	s.mu.Unlock()
 	<-done
