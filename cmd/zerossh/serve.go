@@ -110,7 +110,7 @@ Flags:
 		connection.Serve(c, &connection.ServerOptions{
 			Subsystems: map[string]connection.SessionHandler{
 				"sftp": func(s *connection.ServerSession) int {
-					err := sftp.Serve(sessionRWC{s}, &sftp.ServerOptions{
+					err := sftp.Serve(sftp.SessionConn(s), &sftp.ServerOptions{
 						Root: absRoot, ReadOnly: *readOnly, Logger: log, User: auth.User, RemoteAddr: remote,
 					})
 					if err != nil {
@@ -153,11 +153,6 @@ Flags:
 	}
 	return nil
 }
-
-// sessionRWC lets a session channel carry the SFTP protocol.
-type sessionRWC struct{ *connection.ServerSession }
-
-func (s sessionRWC) Close() error { return s.CloseWrite() }
 
 // multiFlag is a repeatable string flag.
 type multiFlag []string

@@ -20,7 +20,6 @@ import (
 
 	"github.com/zerossh/zerossh"
 	"github.com/zerossh/zerossh/client"
-	"github.com/zerossh/zerossh/connection"
 	"github.com/zerossh/zerossh/sftp"
 	"github.com/zerossh/zerossh/userauth"
 )
@@ -83,7 +82,7 @@ func transferCmd(op string, args []string, stderr io.Writer) error {
 		return classifyDialError(addr, err)
 	}
 	defer conn.Close()
-	c, err := openSFTP(conn)
+	c, err := sftp.Open(conn)
 	if err != nil {
 		return withCode(exitFailure, fmt.Errorf("starting sftp: %w", err))
 	}
@@ -193,31 +192,6 @@ func classifyDialError(addr string, err error) error {
 		return withCode(exitAuth, fmt.Errorf("authentication refused by %s: %w", addr, err))
 	}
 	return withCode(exitUnreachable, fmt.Errorf("connecting to %s: %w", addr, err))
-}
-
-// openSFTP starts the sftp subsystem on a new session.
-func openSFTP(conn *connection.Conn) (*sftp.Client, error) {
-	s, err := conn.NewSession()
-	if err != nil {
-		return nil, err
-	}
-	stdin, err := s.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := s.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.RequestSubsystem("sftp"); err != nil {
-		return nil, err
-	}
-	return sftp.NewClient(pipeRWC{stdout, stdin})
-}
-
-type pipeRWC struct {
-	io.Reader
-	io.WriteCloser
 }
 
 // newProgress returns a progress callback drawing a bar on stderr, or
