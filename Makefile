@@ -3,12 +3,14 @@
 GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
+# Go spends long minimising each new input by default; keep runs brief.
+FUZZFLAGS ?= -fuzzminimizetime 1s
 
 .PHONY: test bench fuzz lint run
 
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
-	$(GO) test -count=1 -race -timeout 20m . ./wire ./pool ./cipher ./mac ./kex
+	$(GO) test -count=1 -race -timeout 20m . ./wire ./pool ./cipher ./mac ./kex ./userauth ./connection ./sftp
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
@@ -18,7 +20,7 @@ fuzz:
 	@for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || exit 1; \
 	  done; \
 	done
 
