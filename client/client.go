@@ -21,14 +21,26 @@ type Config struct {
 	Connection connection.Config
 }
 
-// Dial connects to addr ("host:port") over TCP and authenticates.
+// Dial connects to addr ("host:port") over TCP and authenticates. ctx
+// bounds the dial, the handshake and authentication, not the connection
+// that results.
 func Dial(ctx context.Context, addr string, cfg *Config) (*connection.Conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	return NewConn(nc, addr, cfg)
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	c, err := NewConn(nc, addr, cfg)
+	if !stop() {
+		// ctx ended during the handshake: nc is closed, and that error
+		// says less than ctx's.
+		if c != nil {
+			c.Close()
+		}
+		return nil, ctx.Err()
+	}
+	return c, err
 }
 
 // NewConn runs the client stack over nc; addr is passed to the
