@@ -300,7 +300,11 @@ func (c *Conn) HostKey() []byte {
 
 // SetAuthenticated records that user authentication succeeded: a server
 // calls it right after writing USERAUTH_SUCCESS, a client right after
-// reading it. Delayed compression (zlib@openssh.com) starts there.
+// reading it; rekeys by budget or interval wait for it. Delayed
+// compression (zlib@openssh.com) starts at that same message, but the
+// transport starts it itself as USERAUTH_SUCCESS passes, as OpenSSH's
+// packet.c does: by the time a service calls SetAuthenticated the peer's
+// first compressed packet may have been read already.
 func (c *Conn) SetAuthenticated() {
 	c.mu.Lock()
 	c.authDone = true

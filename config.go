@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/zerossh/zerossh/cipher"
+	"github.com/zerossh/zerossh/compression"
 	"github.com/zerossh/zerossh/kex"
 	"github.com/zerossh/zerossh/mac"
 )
@@ -24,11 +25,16 @@ type Config struct {
 
 	// KeyExchanges, Ciphers, MACs and Compressions are the algorithms
 	// offered, most preferred first. Defaults: kex.Default,
-	// cipher.Default(), mac.Default, and "none".
+	// cipher.Default(), mac.Default, and "none" (as OpenSSH, which
+	// compresses only when asked to); compression.All asks for
+	// compression, as ssh -C does.
 	KeyExchanges []string
 	Ciphers      []string
 	MACs         []string
 	Compressions []string
+	// CompressionLevel is the deflate level of compressed payloads, 1
+	// (fastest) to 9 (smallest); compression.DefaultLevel by default.
+	CompressionLevel int
 
 	// SoftwareVersion and Comment form the version line
 	// "SSH-2.0-<SoftwareVersion>[ <Comment>]". SoftwareVersion defaults
@@ -71,6 +77,10 @@ type Config struct {
 	// OnUnimplemented receives the sequence numbers of UNIMPLEMENTED
 	// messages (RFC 4253 §11.4).
 	OnUnimplemented func(seq uint32)
+
+	// traceInflate, for tests, sees every compressed payload received
+	// and what it decompressed to, on the goroutine that reads.
+	traceInflate func(compressed, payload []byte)
 }
 
 // ClientConfig configures the client side of a Conn.
@@ -182,8 +192,16 @@ func (c *Config) validate() error {
 		check("key exchange", c.KeyExchanges, func(n string) bool { _, ok := kex.Lookup(n); return ok }),
 		check("cipher", c.Ciphers, func(n string) bool { _, ok := cipher.Lookup(n); return ok }),
 		check("MAC", c.MACs, func(n string) bool { _, ok := mac.Lookup(n); return ok }),
-		check("compression", c.Compressions, func(n string) bool { return n == "none" }),
+		check("compression", c.Compressions, compression.Known),
+		c.validateCompressionLevel(),
 	)
+}
+
+func (c *Config) validateCompressionLevel() error {
+	if c.CompressionLevel != 0 && (c.CompressionLevel < compression.MinLevel || c.CompressionLevel > compression.MaxLevel) {
+		return fmt.Errorf("ssh: compression level %d out of range [%d, %d]", c.CompressionLevel, compression.MinLevel, compression.MaxLevel)
+	}
+	return nil
 }
 
 // validateVersion applies RFC 4253 §4.2 to our version line: the

@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zerossh/zerossh/pool"
@@ -40,6 +41,11 @@ type Conn struct {
 	// constructor during the first key exchange, then readLoop.
 	recv        receiver
 	peerKexInit bool // the peer's KEXINIT started an exchange still running
+
+	// authSeen: USERAUTH_SUCCESS went out (server) or came in (client);
+	// zlib@openssh.com compresses from there on. Atomic: the two
+	// directions watch and set it from their own goroutines.
+	authSeen atomic.Bool
 
 	// wmu is held while writing to the socket; never taken under mu.
 	wmu  sync.Mutex
@@ -167,10 +173,12 @@ func newConn(nc net.Conn, isClient bool, cfg Config) *Conn {
 		serviceOK: make(chan struct{}),
 	}
 	c.cond.L = &c.mu
-	c.recv = receiver{r: bufio.NewReaderSize(nc, readBufferSize), maxPacket: c.cfg.MaxPacketSize, limit: ^uint64(0)}
+	c.recv = receiver{r: bufio.NewReaderSize(nc, readBufferSize), maxPacket: c.cfg.MaxPacketSize, limit: ^uint64(0),
+		decompress: recvCompression{auth: &c.authSeen, client: isClient, trace: c.cfg.traceInflate}}
 	var seed [32]byte
 	rand.Read(seed[:])
-	c.send = sender{w: nc, rng: mrand.NewChaCha8(seed), limit: ^uint64(0)}
+	c.send = sender{w: nc, rng: mrand.NewChaCha8(seed), limit: ^uint64(0),
+		compress: sendCompression{level: c.cfg.CompressionLevel, auth: &c.authSeen, server: !isClient}}
 	c.localVersion = c.cfg.versionLine()
 	return c
 }

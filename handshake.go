@@ -20,10 +20,11 @@ import (
 // directionKeys are the staged keys of one direction, installed when
 // NEWKEYS passes.
 type directionKeys struct {
-	sealer   cipher.Sealer
-	opener   cipher.Opener
-	limit    uint64 // rekey after this many bytes
-	resetSeq bool   // strict kex: the sequence number restarts at zero
+	sealer      cipher.Sealer
+	opener      cipher.Opener
+	limit       uint64 // rekey after this many bytes
+	resetSeq    bool   // strict kex: the sequence number restarts at zero
+	compression string // the method; its stream restarts with the keys
 }
 
 // queueKexInitLocked queues our KEXINIT unless one is queued for the
@@ -175,6 +176,7 @@ func (c *Conn) runKex(peerKexInit []byte, seq uint32) error {
 		return &DisconnectError{Reason: ProtocolError, Message: fmt.Sprintf("message %d where NEWKEYS was expected", payload[0])}
 	}
 	c.recv.opener = readKeys.opener
+	c.recv.decompress.set(readKeys.compression)
 	c.recv.bytes, c.recv.packets = 0, 0
 	c.recv.limit = readKeys.limit
 	if strict {
@@ -235,12 +237,12 @@ func (c *Conn) deriveKeys(algs Algorithms, res *kex.Result, sessionID []byte, st
 	if err != nil {
 		return nil, nil, err
 	}
-	write = &directionKeys{resetSeq: strict}
+	write = &directionKeys{resetSeq: strict, compression: algs.Write.Compression}
 	if write.sealer, err = wk.alg.NewSealer(wk.key, wk.iv, wk.mac, wk.macKey); err != nil {
 		return nil, nil, err
 	}
 	write.limit = c.rekeyLimit(write.sealer.BlockSize())
-	read = &directionKeys{resetSeq: strict}
+	read = &directionKeys{resetSeq: strict, compression: algs.Read.Compression}
 	if read.opener, err = rk.alg.NewOpener(rk.key, rk.iv, rk.mac, rk.macKey); err != nil {
 		return nil, nil, err
 	}
@@ -290,6 +292,7 @@ func (c *Conn) rekeyLimit(bs int) uint64 {
 // our NEWKEYS was written; wmu is held.
 func (c *Conn) installWriteKeys(k *directionKeys) {
 	c.send.sealer = k.sealer
+	c.send.compress.set(k.compression)
 	c.send.bytes, c.send.packets = 0, 0
 	c.send.limit = k.limit
 	if k.resetSeq {
@@ -463,6 +466,8 @@ func packetError(err error) error {
 		return &DisconnectError{Reason: ProtocolError, Message: "Corrupted MAC on input", Err: err}
 	case errors.Is(err, ErrSeqWrap):
 		return &DisconnectError{Reason: ProtocolError, Message: "sequence number wraps", Err: err}
+	case errors.Is(err, ErrCompression):
+		return &DisconnectError{Reason: CompressionError, Message: err.Error(), Err: err}
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/zerossh/zerossh"
 	"github.com/zerossh/zerossh/cipher"
+	"github.com/zerossh/zerossh/compression"
 	"github.com/zerossh/zerossh/kex"
 	"github.com/zerossh/zerossh/mac"
 )
@@ -65,13 +66,15 @@ func algList(spec string, defaults, known []string) ([]string, error) {
 // algFlags are the algorithm flags every command has.
 type algFlags struct {
 	ciphers, kex, macs, compression string
+	compress                        bool
 }
 
 func (a *algFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.ciphers, "ciphers", "", "ciphers, in OpenSSH's list syntax (+alg appends, -alg removes, ^alg prepends)")
 	fs.StringVar(&a.kex, "kex", "", "key exchange methods, in OpenSSH's list syntax")
 	fs.StringVar(&a.macs, "macs", "", "MACs, in OpenSSH's list syntax")
-	fs.StringVar(&a.compression, "compression", "", "compression methods, in OpenSSH's list syntax")
+	fs.StringVar(&a.compression, "compression", "", "compression methods, in OpenSSH's list syntax (default none, or with -C "+strings.Join(compression.All, ",")+")")
+	fs.BoolVar(&a.compress, "C", false, "offer compression, as ssh -C does")
 }
 
 // apply sets the algorithm lists of cfg; a bad list is a usage error.
@@ -86,6 +89,10 @@ func (a *algFlags) apply(cfg *zerossh.Config) error {
 	set(&cfg.Ciphers, a.ciphers, cipher.Default(), cipher.All)
 	set(&cfg.KeyExchanges, a.kex, kex.Default, kex.All)
 	set(&cfg.MACs, a.macs, mac.Default, mac.All)
-	set(&cfg.Compressions, a.compression, []string{"none"}, []string{"none"})
+	compressions := []string{compression.None}
+	if a.compress {
+		compressions = compression.All
+	}
+	set(&cfg.Compressions, a.compression, compressions, compression.All)
 	return withCode(exitUsage, err)
 }
