@@ -10,10 +10,16 @@ FUZZFLAGS ?= -fuzzminimizetime 1s
 
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
-	$(GO) test -count=1 -race -timeout 20m . ./wire ./pool ./cipher ./mac ./kex ./userauth ./connection ./sftp
+	$(GO) test -count=1 -race -timeout 20m . ./wire ./pool ./cipher ./mac ./kex ./userauth ./connection ./sftp ./compression
 
+# The end-to-end table: zerossh, golang.org/x/crypto/ssh and OpenSSH (when
+# installed) interleaved run by run, medians and ratios printed and written
+# to bench/RESULTS.md with the chart bench/throughput.png (bench/doc.go).
+# BENCHFLAGS passes flags to the runner, e.g. BENCHFLAGS='-rounds 3 -run Transfer'.
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	BENCHRUN_COMMAND="make bench$(if $(BENCHFLAGS), BENCHFLAGS='$(BENCHFLAGS)')" \
+	  $(GO) run ./bench/cmd/benchrun -results bench/RESULTS.md -chart bench/throughput.png $(BENCHFLAGS)
 
 # Each fuzz target runs for FUZZTIME; go test takes one target at a time.
 fuzz:
@@ -33,3 +39,21 @@ lint:
 run:
 	$(GO) build -o bin/zerossh ./cmd/zerossh
 	./bin/zerossh serve
+
+.PHONY: bench-micro profile
+
+# Every benchmark of every package, with -benchmem.
+bench-micro:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Profiles of one workload, both ends in one process (pprof/README.md):
+# WORKLOAD is transfer, handshake, sftp-upload or sftp-download, IMPL zerossh
+# or x-crypto-ssh; then the top of the CPU profile.
+WORKLOAD    ?= transfer
+IMPL        ?= zerossh
+CIPHER      ?= aes128-gcm@openssh.com
+DURATION    ?= 10s
+PROFILE_OUT ?= pprof/out
+profile:
+	$(GO) run ./pprof -workload $(WORKLOAD) -impl $(IMPL) -cipher $(CIPHER) -duration $(DURATION) -out $(PROFILE_OUT)
+	$(GO) tool pprof -top -nodecount=25 $(PROFILE_OUT)/cpu.pprof
