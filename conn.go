@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zerossh/zerossh/compression"
 	"github.com/zerossh/zerossh/pool"
 	"github.com/zerossh/zerossh/wire"
 )
@@ -435,9 +436,12 @@ func (c *Conn) WritePacketFunc(n int, fill func(dst []byte)) error {
 }
 
 // MaxPayload is the largest payload WritePacket takes, and the largest a
-// peer may send: MaxPacketSize less the padding length byte and room for
-// padding.
-func (c *Conn) MaxPayload() int { return int(c.cfg.MaxPacketSize) - 1 - maxBlockPadding }
+// peer may send: MaxPacketSize less the padding length byte, room for
+// padding, and what compression may add to an incompressible payload.
+func (c *Conn) MaxPayload() int {
+	n := int(c.cfg.MaxPacketSize) - 1 - maxBlockPadding
+	return n - (compression.Bound(n) - n)
+}
 
 // maxBlockPadding bounds block-aligned padding: under 4 bytes more than
 // the largest block size, 16.
