@@ -172,6 +172,61 @@ func sftpOptions(root string) *sftp.ServerOptions {
 	return &sftp.ServerOptions{Root: root, Logger: discard, User: User}
 }
 
+// session is what both implementations' client sessions offer (zerossh's
+// mirrors x/crypto/ssh's), so the workloads drive them with one code.
+type session interface {
+	StdinPipe() (io.WriteCloser, error)
+	StdoutPipe() (io.Reader, error)
+	Start(cmd string) error
+	RequestSubsystem(name string) error
+	Wait() error
+	Close() error
+}
+
+// startSink runs the server's "sink" command on s and returns its stdin;
+// closing it waits for the command to end.
+func startSink(s session) (io.WriteCloser, error) {
+	w, err := s.StdinPipe()
+	if err == nil {
+		err = s.Start("sink")
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &sink{s, w}, nil
+}
+
+type sink struct {
+	s session
+	io.WriteCloser
+}
+
+func (k *sink) Close() error {
+	err := k.WriteCloser.Close()
+	if werr := k.s.Wait(); err == nil {
+		err = werr
+	}
+	k.s.Close()
+	return err
+}
+
+// startSFTP starts the sftp subsystem on s and returns a client on it.
+func startSFTP(s session) (*sftp.Client, error) {
+	w, err := s.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.RequestSubsystem("sftp"); err != nil {
+		return nil, err
+	}
+	return sftp.NewClient(pipeRWC{r, w})
+}
+
 // pipeRWC joins a session's stdout and stdin into one stream.
 type pipeRWC struct {
 	io.Reader

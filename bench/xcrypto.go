@@ -185,30 +185,7 @@ func (x *xClient) Sink() (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.StdinPipe()
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := s.Start("sink"); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return &xSink{s, w}, nil
-}
-
-type xSink struct {
-	s *ssh.Session
-	io.WriteCloser
-}
-
-func (x *xSink) Close() error {
-	err := x.WriteCloser.Close()
-	if werr := x.s.Wait(); err == nil {
-		err = werr
-	}
-	x.s.Close()
-	return err
+	return startSink(s)
 }
 
 func (x *xClient) Session() error {
@@ -224,18 +201,7 @@ func (x *xClient) SFTP() (*sftp.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.RequestSubsystem("sftp"); err != nil {
-		return nil, err
-	}
-	return sftp.NewClient(pipeRWC{r, w})
+	return startSFTP(s)
 }
 
 func (x *xClient) Close() error { return x.c.Close() }

@@ -120,30 +120,7 @@ func (z *zeroClient) Sink() (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.StdinPipe()
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := s.Start("sink"); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return &zeroSink{s, w}, nil
-}
-
-type zeroSink struct {
-	s *connection.Session
-	io.WriteCloser
-}
-
-func (z *zeroSink) Close() error {
-	err := z.WriteCloser.Close()
-	if werr := z.s.Wait(); err == nil {
-		err = werr
-	}
-	z.s.Close()
-	return err
+	return startSink(s)
 }
 
 func (z *zeroClient) Session() error {
@@ -159,18 +136,7 @@ func (z *zeroClient) SFTP() (*sftp.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.RequestSubsystem("sftp"); err != nil {
-		return nil, err
-	}
-	return sftp.NewClient(pipeRWC{r, w})
+	return startSFTP(s)
 }
 
 func (z *zeroClient) Close() error { return z.c.Close() }
