@@ -55,8 +55,9 @@ type Conn struct {
 	mu   sync.Mutex
 	cond sync.Cond // on mu: a key exchange or the held-back queue moved on
 	// out is the queue of transport messages, written in order ahead of
-	// anything else by whoever holds wmu next.
-	out []outMsg
+	// anything else by whoever holds wmu next; outBytes is its size.
+	out      []outMsg
+	outBytes int
 	// sendPhase is phaseKex from the moment our KEXINIT is written until
 	// our NEWKEYS is; messages that phase forbids wait in held.
 	sendPhase kexPhase
@@ -407,9 +408,11 @@ func (c *Conn) ReadPacketBuffer() (*pool.Buffer, []byte, error) {
 
 // Unimplemented answers the packet last returned by ReadPacket with
 // UNIMPLEMENTED (RFC 4253 §11.4), for a service that does not know it.
+// Like QueuePacket it does not wait for the socket.
 func (c *Conn) Unimplemented() error {
 	c.sendUnimplemented(c.lastSeq)
-	return c.flush()
+	c.kick()
+	return nil
 }
 
 // WritePacket sends one packet for the service above the transport; the

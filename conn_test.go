@@ -159,3 +159,34 @@ func TestConfigRefusesUnknownAlgorithms(t *testing.T) {
 		t.Error("ssh-dss host key algorithm accepted")
 	}
 }
+
+// TestQueuePacketOrder: packets queued with QueuePacket and written with
+// WritePacket arrive in the order of the calls.
+func TestQueuePacketOrder(t *testing.T) {
+	nc1, nc2 := tcpPair(t)
+	c, s := pair(t, nc1, nc2, &ClientConfig{}, &ServerConfig{})
+	if err := c.RequestService("ssh-userauth"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		p := []byte{wire.MsgChannelData, byte(i)}
+		var err error
+		if i%3 == 1 {
+			err = c.QueuePacket(p)
+		} else {
+			err = c.WritePacket(p)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 300 {
+		p, err := s.ReadPacket()
+		if err != nil || p[1] != byte(i) {
+			t.Fatalf("packet %d: got %x, %v", i, p, err)
+		}
+	}
+	if err := c.QueuePacket([]byte{wire.MsgIgnore}); err == nil {
+		t.Fatal("QueuePacket took a transport message")
+	}
+}

@@ -1,6 +1,8 @@
 package zerossh
 
 import (
+	"fmt"
+
 	"github.com/zerossh/zerossh/pool"
 	"github.com/zerossh/zerossh/wire"
 )
@@ -19,7 +21,41 @@ func (c *Conn) queueMsg(m message) {
 	c.mu.Unlock()
 }
 
-func (c *Conn) queueLocked(m outMsg) { c.out = append(c.out, m) }
+func (c *Conn) queueLocked(m outMsg) {
+	if m.buf != nil {
+		c.outBytes += len(m.buf.B)
+	}
+	c.out = append(c.out, m)
+}
+
+// QueuePacket sends one packet for the service above the transport, like
+// WritePacket, but does not wait for the socket: the packet is copied to
+// the queue of transport messages and written by whoever writes next, or
+// a short-lived goroutine. It is for a service's own read loop, which
+// must never block on a write: two peers whose read loops both wait to
+// write can deadlock. Only when the queue holds more than
+// Config.MaxHeldBackBytes does it wait, as WritePacket does.
+func (c *Conn) QueuePacket(payload []byte) error {
+	if len(payload) == 0 || payload[0] < 50 || len(payload) > c.MaxPayload() {
+		return fmt.Errorf("ssh: QueuePacket takes service messages of 1 to %d bytes", c.MaxPayload())
+	}
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return err
+	}
+	if c.outBytes+len(payload) > c.cfg.MaxHeldBackBytes {
+		c.mu.Unlock()
+		return c.WritePacket(payload)
+	}
+	buf := pool.Get(len(payload))
+	buf.B = append(buf.B, payload...)
+	c.queueLocked(outMsg{buf: buf})
+	c.mu.Unlock()
+	c.kick()
+	return nil
+}
 
 // encode returns m's encoding in a pooled buffer.
 func encode(m message) *pool.Buffer {
@@ -46,6 +82,9 @@ func (c *Conn) drainLocked() error {
 		m := c.out[0]
 		c.out[0] = outMsg{}
 		c.out = c.out[1:]
+		if m.buf != nil {
+			c.outBytes -= len(m.buf.B)
+		}
 		if len(c.out) == 0 {
 			c.out = c.out[:0:0] // let a long queue's array go
 		}

@@ -349,5 +349,8 @@ func (c *Conn) closedErr() error {
 	return ErrClosed
 }
 
-// write sends a message built by fill in a payload of n bytes.
-func (c *Conn) write(p []byte) error { return c.t.WritePacket(p) }
+// write sends a control message without waiting for the socket: the
+// read loop sends some (a CLOSE in answer, request replies), and a read
+// loop that blocks on a write can deadlock two peers. Data goes through
+// Channel.write instead, straight into the packet buffer.
+func (c *Conn) write(p []byte) error { return c.t.QueuePacket(p) }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -195,5 +196,73 @@ func TestOpenRejected(t *testing.T) {
 	var oe *OpenChannelError
 	if !errors.As(err, &oe) || oe.Reason != UnknownChannelType || oe.Message != "no such type" {
 		t.Fatalf("got %v; want an OpenChannelError with reason unknown channel type", err)
+	}
+}
+
+// TestBidirectionalWithRequests moves data both ways at once while both
+// sides send channel requests that the other answers: the read loops
+// answer without waiting for the socket, so neither side can stall the
+// other.
+func TestBidirectionalWithRequests(t *testing.T) {
+	c, s := connPair(t, &Config{Window: 256 << 10, MaxWindow: 256 << 10}, &Config{Window: 256 << 10, MaxWindow: 256 << 10})
+	accepted := make(chan *Channel, 1)
+	go func() {
+		nc := <-s.Channels()
+		ch, err := nc.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- ch
+	}()
+	cch, err := c.OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := <-accepted
+	const total = 16 << 20
+	done := make(chan error, 8)
+	for _, ch := range []*Channel{cch, sch} {
+		go func() { // answer every request
+			for r := range ch.Requests() {
+				r.Reply(true, nil)
+			}
+		}()
+		go func() {
+			buf := make([]byte, 64<<10)
+			for n := 0; n < total; n += len(buf) {
+				if _, err := ch.Write(buf); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- ch.CloseWrite()
+		}()
+		go func() {
+			n, err := io.Copy(io.Discard, ch)
+			if err == nil && n != total {
+				err = fmt.Errorf("read %d bytes; want %d", n, total)
+			}
+			done <- err
+		}()
+		go func() {
+			for range 200 {
+				if ok, err := ch.SendRequest("x-ping@zerossh", true, nil); err != nil || !ok {
+					done <- fmt.Errorf("request: %v, %v", ok, err)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	timeout := time.After(60 * time.Second)
+	for range 6 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-timeout:
+			t.Fatal("stalled: data and requests both ways did not finish in 60s")
+		}
 	}
 }
