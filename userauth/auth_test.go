@@ -113,9 +113,18 @@ func TestPublicKey(t *testing.T) {
 			if got := signer.used(); !slices.Equal(got, []string{tt.want}) {
 				t.Errorf("signed with %q; want [%s]", got, tt.want)
 			}
-			// Once for the query, once after the signature.
+			// Keys in memory sign at once: no query.
+			if calls != 1 {
+				t.Errorf("PublicKeyCallback called %d times; want 1", calls)
+			}
+			// Keys from a callback are queried first: once for the query,
+			// once after the signature.
+			calls = 0
+			s = authenticateOver(t, false, nil, &zerossh.ServerConfig{ServerSigAlgs: tt.sigAlgs}, sc,
+				&ClientConfig{Methods: []Method{PublicKeysCallback(func() ([]ssh.Signer, error) { return []ssh.Signer{signer}, nil })}})
+			s.mustSucceed(t, MethodPublicKeyHostbound)
 			if calls != 2 {
-				t.Errorf("PublicKeyCallback called %d times; want 2", calls)
+				t.Errorf("PublicKeysCallback: PublicKeyCallback called %d times; want 2", calls)
 			}
 			if s.res.Permissions.Extensions["key"] != ssh.FingerprintSHA256(signer.PublicKey()) {
 				t.Errorf("Permissions = %+v", s.res.Permissions)
@@ -361,8 +370,9 @@ func TestWrongPassword(t *testing.T) {
 func TestWrongKey(t *testing.T) {
 	checkGoroutines(t)
 	signer := newRecordingSigner(otherEd())
+	keys := func() ([]ssh.Signer, error) { return []ssh.Signer{signer}, nil }
 	s := authenticate(t, &ServerConfig{PublicKeyCallback: acceptKeys(userEd().PublicKey())},
-		&ClientConfig{Methods: []Method{PublicKeys(signer)}})
+		&ClientConfig{Methods: []Method{PublicKeysCallback(keys)}})
 	var ae *AuthError
 	if !errors.As(s.cliErr, &ae) {
 		t.Fatalf("Authenticate = %v; want *AuthError", s.cliErr)
@@ -370,6 +380,12 @@ func TestWrongKey(t *testing.T) {
 	// The query was refused, so the key never signed.
 	if got := signer.used(); len(got) != 0 {
 		t.Errorf("signed with %q; want no signature", got)
+	}
+	// A key in memory signs at once, and the signed request is refused.
+	s = authenticate(t, &ServerConfig{PublicKeyCallback: acceptKeys(userEd().PublicKey())},
+		&ClientConfig{Methods: []Method{PublicKeys(signer)}})
+	if !errors.As(s.cliErr, &ae) {
+		t.Fatalf("Authenticate = %v; want *AuthError", s.cliErr)
 	}
 }
 

@@ -184,22 +184,27 @@ func (s *server) publicKey(req *Request, hostbound bool) (outcome, error) {
 // publicKeysMethod is the client side of "publickey".
 type publicKeysMethod struct {
 	signers func() ([]ssh.Signer, error)
+	// query asks whether the server takes a key before signing with it.
+	query bool
 }
 
-// PublicKeys returns a Method that tries each signer in turn: it asks
-// whether the server would accept the key, and signs only after
-// USERAUTH_PK_OK. RSA keys sign with rsa-sha2-512 or rsa-sha2-256 (RFC
-// 8332), never with SHA-1, and must implement ssh.AlgorithmSigner.
+// PublicKeys returns a Method that tries each signer in turn, sending a
+// signed request straight away: keys in memory sign at little cost, and
+// a round trip is saved. RSA keys sign with rsa-sha2-512 or rsa-sha2-256
+// (RFC 8332), never with SHA-1, and must implement ssh.AlgorithmSigner.
 func PublicKeys(signers ...ssh.Signer) Method {
 	signers = slices.Clone(signers)
 	return &publicKeysMethod{signers: func() ([]ssh.Signer, error) { return signers, nil }}
 }
 
 // PublicKeysCallback is PublicKeys with the signers obtained when the
-// method runs, such as agent.NewClient(conn).Signers. An error from
+// method runs, such as agent.NewClient(conn).Signers. It asks whether
+// the server would accept each key and signs only after USERAUTH_PK_OK,
+// as OpenSSH does, so that an agent is not asked to sign (and perhaps
+// its user to confirm) for keys the server refuses. An error from
 // getSigners ends the authentication.
 func PublicKeysCallback(getSigners func() ([]ssh.Signer, error)) Method {
-	return &publicKeysMethod{signers: getSigners}
+	return &publicKeysMethod{signers: getSigners, query: true}
 }
 
 func (m *publicKeysMethod) name() string { return MethodPublicKey }
@@ -217,16 +222,16 @@ func (m *publicKeysMethod) run(c *client) (bool, error) {
 		if signer == nil {
 			continue
 		}
-		if ok, err := c.tryKey(signer); ok || err != nil {
+		if ok, err := c.tryKey(signer, m.query); ok || err != nil {
 			return ok, err
 		}
 	}
 	return false, nil
 }
 
-// tryKey asks whether the server accepts signer's key and, if so,
-// authenticates with a signature.
-func (c *client) tryKey(signer ssh.Signer) (bool, error) {
+// tryKey authenticates with a signature by signer's key, first asking
+// whether the server accepts the key if query is set.
+func (c *client) tryKey(signer ssh.Signer, query bool) (bool, error) {
 	pub := signer.PublicKey()
 	alg, sigAlg, err := c.pickAlgorithm(signer, pub)
 	if err != nil {
@@ -234,6 +239,16 @@ func (c *client) tryKey(signer ssh.Signer) (bool, error) {
 		return false, nil
 	}
 	blob := pub.Marshal()
+	if query {
+		if ok, err := c.queryKey(alg, blob); !ok || err != nil {
+			return false, err
+		}
+	}
+	return c.signedRequest(signer, pub, alg, sigAlg, blob)
+}
+
+// queryKey asks whether the server would accept a key (RFC 4252 §7).
+func (c *client) queryKey(alg string, blob []byte) (bool, error) {
 	query := PublicKeyRequest{Algorithm: []byte(alg), PublicKey: blob}
 	if err := c.send(MethodPublicKey, query.Append(nil), false); err != nil {
 		return false, err
@@ -254,7 +269,11 @@ func (c *client) tryKey(signer ssh.Signer) (bool, error) {
 		// RFC 4252 §7: the answer to a query is FAILURE or PK_OK.
 		return false, c.protocolError(fmt.Sprintf("message %d in answer to a public key query", p[0]))
 	}
+	return true, nil
+}
 
+// signedRequest authenticates with a signature over the session.
+func (c *client) signedRequest(signer ssh.Signer, pub ssh.PublicKey, alg, sigAlg string, blob []byte) (bool, error) {
 	method := MethodPublicKey
 	signed := PublicKeyRequest{HasSignature: true, Algorithm: []byte(alg), PublicKey: blob}
 	if c.hostbound() {
@@ -276,7 +295,8 @@ func (c *client) tryKey(signer ssh.Signer) (bool, error) {
 	if err := c.send(method, signed.Append(nil), false); err != nil {
 		return false, err
 	}
-	if p, err = c.reply(); err != nil {
+	p, err := c.reply()
+	if err != nil {
 		return false, err
 	}
 	switch p[0] {

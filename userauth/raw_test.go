@@ -479,7 +479,9 @@ func TestClientProtocolErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkGoroutines(t)
-			s, authErr := rawServer(t, &ClientConfig{Methods: []Method{PublicKeys(userEd())}})
+			// Keys from a callback are queried first, as agents' are.
+			keys := func() ([]ssh.Signer, error) { return []ssh.Signer{userEd()}, nil }
+			s, authErr := rawServer(t, &ClientConfig{Methods: []Method{PublicKeysCallback(keys)}})
 			readRequest(t, s) // none
 			writeFailure(t, s, "publickey")
 			tt.reply(t, s)
