@@ -191,6 +191,9 @@ func (c *Conn) handshake() error {
 	if t := c.cfg.HandshakeTimeout; t > 0 {
 		c.nc.SetDeadline(time.Now().Add(t))
 	}
+	c.mu.Lock()
+	c.queueKexInitLocked()
+	c.mu.Unlock()
 	err := c.exchangeVersions()
 	if err == nil {
 		err = c.firstKex()
@@ -206,28 +209,39 @@ func (c *Conn) handshake() error {
 
 func (c *Conn) exchangeVersions() error {
 	// Both sides speak first, so the write must not wait for the read: on
-	// an unbuffered pipe that would deadlock.
+	// an unbuffered pipe that would deadlock. Our KEXINIT, queued already,
+	// goes out with the version line (RFC 4253 §7: "Key exchange will
+	// begin immediately after sending this identifier").
+	// The lock is taken here, before anything else can write, and handed
+	// to the goroutine that writes.
 	written := make(chan error, 1)
+	c.wmu.Lock()
+	c.send.cork()
+	c.send.emit(append(c.localVersion, '\r', '\n'), nil)
+	drainErr := c.drainLocked()
 	go func() {
-		_, err := c.nc.Write(append(c.localVersion, '\r', '\n'))
+		err := c.send.uncork()
+		if drainErr != nil {
+			err = drainErr
+		}
+		c.unlockWrite()
 		written <- err
 	}()
 	v, err := readVersion(c.recv.r, c.isClient)
-	// Our line goes out in full even when theirs is refused, so that the
-	// DISCONNECT that may follow is read as a packet.
-	if werr := <-written; err == nil {
-		err = werr
+	if err != nil {
+		// Our line goes out in full even when theirs is refused, so that
+		// the DISCONNECT that may follow is read as a packet.
+		<-written
+		return err
 	}
+	// Otherwise the write may still wait for the peer to read our
+	// KEXINIT (on a pipe, say); a failure of it fails the connection.
 	c.remoteVersion = v
-	return err
+	return nil
 }
 
 // firstKex reads up to the peer's first KEXINIT and runs the exchange.
 func (c *Conn) firstKex() error {
-	c.mu.Lock()
-	c.queueKexInitLocked()
-	c.mu.Unlock()
-	c.kick()
 	for {
 		buf, payload, seq, err := c.recv.readPacket()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"sync/atomic"
 
 	"github.com/zerossh/zerossh/cipher"
@@ -46,6 +47,54 @@ type sender struct {
 	bytes, packets, limit uint64
 	rng                   *rand.ChaCha8 // padding bytes
 	compress              sendCompression
+	// While corked, packets wait in held (with their buffers in
+	// heldBufs) to be written together.
+	corked   bool
+	held     [][]byte
+	heldBufs []*pool.Buffer
+}
+
+// cork holds back the socket writes of the packets that follow, to send
+// them together with uncork: the messages a handshake step sends back to
+// back (version line and KEXINIT, NEWKEYS and EXT_INFO, a release of
+// held-back messages) then cost one system call. It reports whether it
+// corked, so that nested users leave the uncorking to the outermost.
+func (s *sender) cork() bool {
+	if s.corked {
+		return false
+	}
+	s.corked = true
+	return true
+}
+
+// uncork writes what was held back, in one writev where the socket has it.
+func (s *sender) uncork() error {
+	s.corked = false
+	if len(s.held) == 0 {
+		return nil
+	}
+	v := net.Buffers(s.held)
+	_, err := v.WriteTo(s.w)
+	for i, b := range s.heldBufs {
+		pool.Put(b)
+		s.heldBufs[i] = nil
+	}
+	clear(s.held)
+	s.held, s.heldBufs = s.held[:0], s.heldBufs[:0]
+	return err
+}
+
+// emit writes p, or holds it back while corked; buf, which p lies in,
+// goes back to the pool once written (nil for bytes not pooled).
+func (s *sender) emit(p []byte, buf *pool.Buffer) error {
+	if s.corked {
+		s.held = append(s.held, p)
+		s.heldBufs = append(s.heldBufs, buf)
+		return nil
+	}
+	_, err := s.w.Write(p)
+	pool.Put(buf)
+	return err
 }
 
 // sendCompression is the compression of the write direction.
@@ -146,8 +195,7 @@ func (s *sender) writePacket(n, padTo int, fill func(payload []byte)) error {
 	if s.sealer != nil {
 		p = s.sealer.Seal(s.seq, p)
 	}
-	_, err := s.w.Write(p)
-	pool.Put(buf)
+	err := s.emit(p, buf)
 	s.seq++
 	s.bytes += uint64(len(p))
 	s.packets++

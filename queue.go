@@ -68,6 +68,20 @@ func encode(m message) *pool.Buffer {
 // forbids (a PONG or SERVICE_ACCEPT during a key exchange) move to the
 // held-back queue; NEWKEYS switches keys and releases that queue.
 func (c *Conn) drainLocked() error {
+	corked := c.send.cork()
+	err := c.drainQueue()
+	if corked {
+		if uerr := c.send.uncork(); uerr != nil {
+			c.fail(uerr)
+			if err == nil {
+				err = uerr
+			}
+		}
+	}
+	return err
+}
+
+func (c *Conn) drainQueue() error {
 	for {
 		c.mu.Lock()
 		if c.err != nil {
