@@ -221,9 +221,22 @@ func (ch *Channel) windowAdjustLocked() uint32 {
 	return adjust
 }
 
+// sendWindowAdjust runs on a reader's goroutine, which may wait for the
+// socket, so it writes directly: no copy, no queue, no allocation.
 func (ch *Channel) sendWindowAdjust(n uint32) {
-	p := appendRecipient(make([]byte, 0, 9), wire.MsgChannelWindowAdjust, ch.remoteID)
-	ch.sendControl(wire.AppendUint32(p, n))
+	ch.sendMu.Lock()
+	defer ch.sendMu.Unlock()
+	ch.mu.Lock()
+	closed := ch.sentClose
+	ch.mu.Unlock()
+	if closed {
+		return
+	}
+	ch.c.t.WritePacketFunc(9, func(dst []byte) {
+		dst[0] = wire.MsgChannelWindowAdjust
+		putUint32(dst[1:], ch.remoteID)
+		putUint32(dst[5:], n)
+	})
 }
 
 // sendControl sends a message about the channel unless our CLOSE went
