@@ -26,10 +26,6 @@ func (c *Conn) fail(err error) {
 	c.mu.Unlock()
 }
 
-// writeErr is what writes return once the connection has ended; c.mu is
-// held.
-func (c *Conn) writeErr() error { return c.err }
-
 // end finishes the connection after the read side stopped with err: a
 // fault found here is reported to the peer with DISCONNECT, then the
 // socket closes and ReadPacket returns err.

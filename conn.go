@@ -516,8 +516,10 @@ func (c *Conn) writeLocked(n, padTo int, fill func([]byte)) error {
 		}
 	})
 	if err != nil {
-		c.fail(err)
-		return c.writeErr()
+		c.fail(err) // the first error is what every write reports from now on
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.err
 	}
 	c.checkWriteBudget()
 	if bad != 0 {

@@ -85,7 +85,7 @@ func (c *Conn) drainQueue() error {
 	for {
 		c.mu.Lock()
 		if c.err != nil {
-			err := c.writeErr()
+			err := c.err
 			c.mu.Unlock()
 			return err
 		}

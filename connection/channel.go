@@ -226,10 +226,7 @@ func (ch *Channel) windowAdjustLocked() uint32 {
 func (ch *Channel) sendWindowAdjust(n uint32) {
 	ch.sendMu.Lock()
 	defer ch.sendMu.Unlock()
-	ch.mu.Lock()
-	closed := ch.sentClose
-	ch.mu.Unlock()
-	if closed {
+	if ch.sentCloseAlready() {
 		return
 	}
 	ch.c.t.WritePacketFunc(9, func(dst []byte) {
@@ -244,13 +241,18 @@ func (ch *Channel) sendWindowAdjust(n uint32) {
 func (ch *Channel) sendControl(p []byte) error {
 	ch.sendMu.Lock()
 	defer ch.sendMu.Unlock()
-	ch.mu.Lock()
-	closed := ch.sentClose
-	ch.mu.Unlock()
-	if closed {
+	if ch.sentCloseAlready() {
 		return ErrClosed
 	}
 	return ch.c.write(p)
+}
+
+// sentCloseAlready reports whether our CLOSE went out; callers hold
+// sendMu, so it cannot go out before they have sent.
+func (ch *Channel) sentCloseAlready() bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.sentClose
 }
 
 // adjustWindow takes the peer's WINDOW_ADJUST. RFC 4254 §5.2: the window
