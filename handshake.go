@@ -91,7 +91,13 @@ func (c *Conn) runKex(peerKexInit []byte, seq uint32) error {
 	c.queueKexInitLocked()
 	ours := c.ourKexInit
 	first := c.sessionID == nil
+	ending := c.err
 	c.mu.Unlock()
+	if ours == nil {
+		// The connection is ending (Close, or a failed write), so no
+		// KEXINIT of ours was queued: end the read side with that error.
+		return ending
+	}
 	c.kick()
 
 	theirs := append([]byte(nil), peerKexInit...)

@@ -194,3 +194,21 @@ func TestNoAutomaticRekeyBeforeAuthentication(t *testing.T) {
 	roundTrip(t, c, s, 50)
 	waitKex(t, c, 2)
 }
+
+// TestPeerKexInitWhileClosing: a KEXINIT from the peer that arrives once
+// our side has failed (here: marked failed by hand, as Close or a write
+// error does) ends the read loop with that error instead of running an
+// exchange without a KEXINIT of ours.
+func TestPeerKexInitWhileClosing(t *testing.T) {
+	nc1, nc2 := tcpPair(t)
+	c, s := pair(t, nc1, nc2, &ClientConfig{}, &ServerConfig{})
+	s.fail(ErrClosed)
+	if err := c.Rekey(); err == nil {
+		t.Log("rekey completed before the server noticed") // acceptable; the point is no panic
+	}
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("server read loop did not end")
+	}
+}
