@@ -89,7 +89,8 @@ type globalReply struct {
 	payload []byte
 }
 
-// New starts the connection protocol on t and its read loop.
+// New starts the connection protocol on t: from now on the transport's read
+// goroutine hands it every packet (zerossh.Conn.Deliver).
 func New(t *zerossh.Conn, cfg *Config) *Conn {
 	var conf Config
 	if cfg != nil {
@@ -107,7 +108,7 @@ func New(t *zerossh.Conn, cfg *Config) *Conn {
 		requests: make(chan *Request, requestQueue),
 		done:     make(chan struct{}),
 	}
-	go c.loop()
+	t.Deliver(c.handlePacket, c.shutdown)
 	return c
 }
 
@@ -135,7 +136,7 @@ func (c *Conn) Err() error {
 	return c.err
 }
 
-// Close closes the transport and waits for the read loop to end; every
+// Close closes the transport and waits for its reading to end; every
 // channel fails with ErrClosed and every buffer goes back to its pool.
 func (c *Conn) Close() error {
 	err := c.t.Close()
@@ -149,35 +150,31 @@ func (c *Conn) Close() error {
 // ErrClosed is returned by operations on a closed channel or connection.
 var ErrClosed = errors.New("ssh: channel closed")
 
-// loop reads packets until the transport ends.
-func (c *Conn) loop() {
-	var err error
-	for err == nil {
-		var buf *pool.Buffer
-		var p []byte
-		buf, p, err = c.t.ReadPacketBuffer()
-		if err != nil {
-			break
-		}
-		var kept bool
-		kept, err = c.dispatch(buf, p)
-		if !kept {
-			pool.Put(buf)
-		}
+// handlePacket takes one packet on the transport's read goroutine. An
+// error ends the connection: the transport sends DISCONNECT for ours.
+func (c *Conn) handlePacket(buf *pool.Buffer, p []byte) error {
+	kept, err := c.dispatch(buf, p)
+	if !kept {
+		pool.Put(buf)
 	}
-	var de *zerossh.DisconnectError
-	if errors.As(err, &de) && !de.Remote && de.Reason != zerossh.ByApplication {
-		c.t.Disconnect(de.Reason, de.Message)
-	} else {
-		c.t.Close()
+	if err != nil {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = err
+		}
+		c.mu.Unlock()
 	}
-	c.shutdown(err)
+	return err
 }
 
-// shutdown fails every channel and waiter with err.
+// shutdown fails every channel and waiter with why the connection ended:
+// the handler's error if it failed, else err from the transport.
 func (c *Conn) shutdown(err error) {
 	c.mu.Lock()
-	c.err = err
+	if c.err == nil {
+		c.err = err
+	}
+	err = c.err
 	chans := c.channels
 	c.channels = nil
 	replies := c.globalReplies

@@ -181,36 +181,59 @@ func Serve(c *Conn, opts *ServerOptions) error {
 	// A channel holds part of the connection's window budget only once
 	// accepted, so the dials before that are bounded here.
 	dials := make(chan struct{}, maxDials)
-	wg.Go(func() {
-		for r := range c.GlobalRequests() {
-			if opts.GlobalRequest != nil {
+	requests := c.GlobalRequests()
+	if opts.GlobalRequest != nil {
+		// The application's handler may take its time; channel opens
+		// must not wait for it.
+		wg.Go(func() {
+			for r := range requests {
 				opts.GlobalRequest(r)
-			} else {
-				r.Reply(false, nil)
 			}
-		}
-	})
-	for nc := range c.Channels() {
-		switch nc.ChannelType() {
-		case channelSession:
-			wg.Go(func() { serveSession(c, nc, opts) })
-		case channelDirectTCPIP:
-			if opts.DirectTCPIP == nil {
-				nc.Reject(Prohibited, "direct-tcpip forwarding is not allowed")
+		})
+		requests = nil
+	}
+	// Refusals and channel opens are quick, so one goroutine serves both:
+	// an idle connection costs one goroutine less.
+	channels := c.Channels()
+	for channels != nil || requests != nil {
+		select {
+		case r, ok := <-requests:
+			if !ok {
+				requests = nil
 				continue
 			}
-			select {
-			case dials <- struct{}{}:
-				wg.Go(func() { serveDirectTCPIP(nc, opts.DirectTCPIP, dials) })
-			default:
-				nc.Reject(ResourceShortage, "too many connections being forwarded at once")
+			r.Reply(false, nil)
+		case nc, ok := <-channels:
+			if !ok {
+				channels = nil
+				continue
 			}
-		default:
-			nc.Reject(UnknownChannelType, "unknown channel type "+nc.ChannelType())
+			serveChannel(c, nc, opts, &wg, dials)
 		}
 	}
 	wg.Wait()
 	return serveErr(c.Err())
+}
+
+// serveChannel starts serving one channel the peer opened, or rejects it.
+func serveChannel(c *Conn, nc *NewChannel, opts *ServerOptions, wg *sync.WaitGroup, dials chan struct{}) {
+	switch nc.ChannelType() {
+	case channelSession:
+		wg.Go(func() { serveSession(c, nc, opts) })
+	case channelDirectTCPIP:
+		if opts.DirectTCPIP == nil {
+			nc.Reject(Prohibited, "direct-tcpip forwarding is not allowed")
+			return
+		}
+		select {
+		case dials <- struct{}{}:
+			wg.Go(func() { serveDirectTCPIP(nc, opts.DirectTCPIP, dials) })
+		default:
+			nc.Reject(ResourceShortage, "too many connections being forwarded at once")
+		}
+	default:
+		nc.Reject(UnknownChannelType, "unknown channel type "+nc.ChannelType())
+	}
 }
 
 // serveErr drops the errors of an orderly end.
