@@ -42,16 +42,18 @@ func (x25519KEM) clientKey(rand io.Reader) ([]byte, func([]byte) ([]byte, error)
 	return priv.PublicKey().Bytes(), finish, nil
 }
 
-func (x25519KEM) serverKey(rand io.Reader, peer []byte) ([]byte, []byte, error) {
+func (x25519KEM) serverKey(rand io.Reader) (func([]byte) ([]byte, []byte, error), error) {
 	priv, err := newX25519Key(rand)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	s, err := x25519Shared(priv, peer)
-	if err != nil {
-		return nil, nil, err
-	}
-	return priv.PublicKey().Bytes(), x25519K(s), nil
+	return func(peer []byte) ([]byte, []byte, error) {
+		s, err := x25519Shared(priv, peer)
+		if err != nil {
+			return nil, nil, err
+		}
+		return priv.PublicKey().Bytes(), x25519K(s), nil
+	}, nil
 }
 
 // x25519K encodes an X25519 shared secret as K. RFC 8731 §3.1: the 32

@@ -18,8 +18,9 @@ type kem interface {
 	// to send (Q_C or C_INIT) and a function that, given the server's
 	// value (Q_S or S_REPLY), returns K encoded as the method hashes it.
 	clientKey(rand io.Reader) (pub []byte, finish func(peer []byte) ([]byte, error), err error)
-	// serverKey answers the client's value with the server's value and K.
-	serverKey(rand io.Reader, peer []byte) (pub, k []byte, err error)
+	// serverKey makes the server's ephemeral key. It returns a function
+	// that answers the client's value with the server's value and K.
+	serverKey(rand io.Reader) (answer func(peer []byte) (pub, k []byte, err error), err error)
 }
 
 // oneRound runs a kem over SSH_MSG_KEX_ECDH_INIT (30) and
@@ -94,6 +95,13 @@ func (m *oneRound) Server(c PacketConn, rand io.Reader, magics *Magics, hostKey 
 	if magics == nil {
 		return nil, errNilMagics
 	}
+	// The key is made before the client's value is read: the client is
+	// making its own meanwhile, so the two run at once, and a handshake
+	// takes one key generation less from start to end.
+	answer, err := m.kem.serverKey(randOrDefault(rand))
+	if err != nil {
+		return nil, err
+	}
 	r, err := readMsg(c, wire.MsgKexECDHInit)
 	if err != nil {
 		return nil, err
@@ -102,7 +110,7 @@ func (m *oneRound) Server(c PacketConn, rand io.Reader, magics *Magics, hostKey 
 	if !r.ReadString(&peer) || !r.Empty() {
 		return nil, errMalformed(m.name + " init")
 	}
-	pub, k, err := m.kem.serverKey(randOrDefault(rand), peer)
+	pub, k, err := answer(peer)
 	if err != nil {
 		return nil, err
 	}
@@ -148,21 +156,18 @@ func (n nistKEM) clientKey(rand io.Reader) ([]byte, func([]byte) ([]byte, error)
 	return priv.PublicKey().Bytes(), func(peer []byte) ([]byte, error) { return n.shared(priv, peer) }, nil
 }
 
-func (n nistKEM) serverKey(rand io.Reader, peer []byte) ([]byte, []byte, error) {
-	// Check the client's point before spending a key on it.
-	pk, err := n.publicKey(peer)
-	if err != nil {
-		return nil, nil, err
-	}
+func (n nistKEM) serverKey(rand io.Reader) (func([]byte) ([]byte, []byte, error), error) {
 	priv, err := n.newKey(rand)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	k, err := n.agree(priv, pk)
-	if err != nil {
-		return nil, nil, err
-	}
-	return priv.PublicKey().Bytes(), k, nil
+	return func(peer []byte) ([]byte, []byte, error) {
+		k, err := n.shared(priv, peer)
+		if err != nil {
+			return nil, nil, err
+		}
+		return priv.PublicKey().Bytes(), k, nil
+	}, nil
 }
 
 // publicKey decodes and validates a peer's point. RFC 5656 §4: "All

@@ -71,33 +71,36 @@ func (mlkemX25519) clientKey(rand io.Reader) ([]byte, func([]byte) ([]byte, erro
 	return pub, finish, nil
 }
 
-// serverKey encapsulates to the client's ML-KEM key and runs X25519.
-// crypto/mlkem takes the encapsulation randomness from its own source, so
-// S_REPLY does not depend on rand.
-func (mlkemX25519) serverKey(rand io.Reader, peer []byte) ([]byte, []byte, error) {
-	if len(peer) != hybridInitLen {
-		return nil, nil, errMalformed("C_INIT")
-	}
-	// FIPS 203 §7.2 requires the encapsulation key check (every
-	// coefficient below q) before encapsulating; NewEncapsulationKey768
-	// performs it.
-	ek, err := mlkem.NewEncapsulationKey768(peer[:mlkem.EncapsulationKeySize768])
-	if err != nil {
-		return nil, nil, fmt.Errorf("kex: ML-KEM-768 encapsulation key: %w", err)
-	}
+// serverKey makes the X25519 key; its answer encapsulates to the
+// client's ML-KEM key and runs X25519. crypto/mlkem takes the
+// encapsulation randomness from its own source, so S_REPLY does not
+// depend on rand.
+func (mlkemX25519) serverKey(rand io.Reader) (func([]byte) ([]byte, []byte, error), error) {
 	priv, err := newX25519Key(rand)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	kcl, err := x25519Shared(priv, peer[mlkem.EncapsulationKeySize768:])
-	if err != nil {
-		return nil, nil, err
-	}
-	kpq, ct := ek.Encapsulate()
-	pub := make([]byte, 0, hybridReplyLen)
-	pub = append(pub, ct...)
-	pub = append(pub, priv.PublicKey().Bytes()...)
-	return pub, hybridK(kpq, kcl), nil
+	return func(peer []byte) ([]byte, []byte, error) {
+		if len(peer) != hybridInitLen {
+			return nil, nil, errMalformed("C_INIT")
+		}
+		// FIPS 203 §7.2 requires the encapsulation key check (every
+		// coefficient below q) before encapsulating;
+		// NewEncapsulationKey768 performs it.
+		ek, err := mlkem.NewEncapsulationKey768(peer[:mlkem.EncapsulationKeySize768])
+		if err != nil {
+			return nil, nil, fmt.Errorf("kex: ML-KEM-768 encapsulation key: %w", err)
+		}
+		kcl, err := x25519Shared(priv, peer[mlkem.EncapsulationKeySize768:])
+		if err != nil {
+			return nil, nil, err
+		}
+		kpq, ct := ek.Encapsulate()
+		pub := make([]byte, 0, hybridReplyLen)
+		pub = append(pub, ct...)
+		pub = append(pub, priv.PublicKey().Bytes()...)
+		return pub, hybridK(kpq, kcl), nil
+	}, nil
 }
 
 // hybridK returns K = SHA-256(K_PQ || K_CL) encoded as a string, and
