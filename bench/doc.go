@@ -16,6 +16,8 @@
 //	BenchmarkTransfer/<impl>/<cipher>    32 KiB channel writes into the sink
 //	BenchmarkHandshake/<impl>/<kex>      TCP dial to an opened session channel
 //	BenchmarkHandshakeParallel/<impl>/<kex>  the same, 8 clients at once
+//	BenchmarkHandshakeReusePort/{single,reuseport}  zerossh's accept path, 8 clients,
+//	                                     one accept loop or one per CPU (SO_REUSEPORT)
 //	BenchmarkSFTP/<impl>/{upload,download}  64 MiB files
 //	BenchmarkIdleConns/<impl>/{server,client}  memory of 1,000 idle connections
 //	BenchmarkAEAD/<cipher>/{seal,open}   the raw cipher on 32 KiB, the ceiling
