@@ -36,7 +36,7 @@ func TestCLIHelp(t *testing.T) {
 		{[]string{"-help"}, []string{"Usage:"}},
 		{[]string{"-h"}, []string{"Usage:"}},
 		{[]string{"help"}, []string{"Usage:"}},
-		{[]string{"serve", "-help"}, []string{"Usage: zerossh serve", "-listen", "-root", "-state", "-authorized-keys", "-read-only", "-grace", "-ciphers", "-kex", "-macs", "-compression", passwordEnv}},
+		{[]string{"serve", "-help"}, []string{"Usage: zerossh serve", "-listen", "-reuseport", "-root", "-state", "-authorized-keys", "-read-only", "-grace", "-ciphers", "-kex", "-macs", "-compression", passwordEnv}},
 		{[]string{"serve", "--help"}, []string{"Usage: zerossh serve"}},
 		{[]string{"serve", "-h"}, []string{"Usage: zerossh serve"}},
 		{[]string{"sftpd", "-help"}, []string{"Usage: zerossh serve", "-listen"}},
@@ -570,4 +570,25 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// TestServeReusePort runs serve with -reuseport: puts and gets over several
+// connections, which the kernel spreads over the listeners (server's
+// TestServeListeners checks that every listener serves).
+func TestServeReusePort(t *testing.T) {
+	srv := startServe(t, serveOptions{Args: []string{"-reuseport"}})
+	d := srv.dest()
+	f := fileBySize(t, MiB)
+	common := []string{"-q", "-P", strconv.Itoa(d.Port), "-i", d.Key, "-known-hosts", d.KnownHosts}
+	for i := range 4 {
+		name := "r" + strconv.Itoa(i) + ".bin"
+		if r := runZerossh(t, runOptions{}, append(append([]string{"put"}, common...), f.path, d.remote(name))...); r.code != 0 {
+			t.Fatalf("put %d: %v", i, r)
+		}
+		local := filepath.Join(t.TempDir(), name)
+		if r := runZerossh(t, runOptions{}, append(append([]string{"get"}, common...), d.remote(name), local)...); r.code != 0 {
+			t.Fatalf("get %d: %v", i, r)
+		}
+		checkSame(t, "get", local, f)
+	}
 }

@@ -34,6 +34,7 @@ const passwordEnv = "ZEROSSH_PASSWORD"
 func serveCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "serve [flags]", stderr)
 	listen := fs.String("listen", "127.0.0.1:2022", "address to listen on")
+	reusePort := fs.Bool("reuseport", false, "one listener and accept loop per CPU on -listen, sharing the port with SO_REUSEPORT (Linux, FreeBSD, DragonFly)")
 	root := fs.String("root", ".", "directory to serve")
 	state := fs.String("state", defaultStateDir(), "directory for the host key and known_hosts")
 	var authKeys multiFlag
@@ -122,11 +123,18 @@ Flags:
 		})
 	}
 
-	l, err := net.Listen("tcp", *listen)
+	var ls []net.Listener
+	if *reusePort {
+		ls, err = server.ListenReusePort(context.Background(), "tcp", *listen, 0)
+	} else {
+		var l net.Listener
+		l, err = net.Listen("tcp", *listen)
+		ls = []net.Listener{l}
+	}
 	if err != nil {
 		return withCode(exitFailure, err)
 	}
-	addr := l.Addr().(*net.TCPAddr)
+	addr := ls[0].Addr().(*net.TCPAddr)
 	knownHosts, err := writeKnownHosts(*state, addr, hostKey.PublicKey())
 	if err != nil {
 		return err
@@ -139,7 +147,7 @@ Flags:
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	go func() { served <- srv.ServeListeners(ls) }()
 	select {
 	case err := <-served:
 		return err
