@@ -24,8 +24,10 @@ import (
 // bufio's 4 KiB default (BenchmarkIdleConns).
 const readBufferSize = 512
 
-// incomingPackets bounds the packets read ahead of ReadPacket.
-const incomingPackets = 16
+// incomingPackets bounds the packets read ahead of ReadPacket. Only
+// services that pull packets (user authentication) use that queue, so it
+// is short: every connection holds it (BenchmarkIdleConns).
+const incomingPackets = 4
 
 // Conn is an SSH transport connection (RFC 4253), client or server. Its
 // methods are safe for concurrent use, except that ReadPacket is for one
