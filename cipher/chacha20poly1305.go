@@ -1,15 +1,15 @@
 package cipher
 
 import (
-	"crypto/cipher"
 	"encoding/binary"
 
 	"golang.org/x/crypto/chacha20"
-	"golang.org/x/crypto/chacha20poly1305"
 	// Poly1305 on its own is deprecated as a general-purpose MAC, but
 	// chacha20-poly1305@openssh.com is defined on the raw primitive and
 	// this is its only public Go API; its Sum runs on assembly on amd64.
 	"golang.org/x/crypto/poly1305"
+
+	"github.com/zerossh/zerossh/cipher/internal/chachastream"
 )
 
 const (
@@ -42,22 +42,25 @@ var chachaAlgorithm = &Algorithm{
 //	encrypted rest   = rest XOR ChaCha20(K_2, blocks 1...)
 //	tag              = Poly1305(poly key, encrypted length || encrypted rest)
 //
-// The third line is also what an RFC 8439 AEAD under K_2 and the same
-// nonce encrypts with (RFC 8439 §2.8); only its tag covers other bytes.
-// Where x/crypto/chacha20poly1305 runs assembly and x/crypto/chacha20
-// does not (amd64 with AVX2), the rest is encrypted with the AEAD, whose
-// tag is thrown away: that is several times faster even with the AEAD's
-// Poly1305 pass wasted. Elsewhere x/crypto/chacha20 encrypts it. The two
-// single blocks (length and poly key) always come from x/crypto/chacha20,
-// and the tag sent is always computed here.
+// The rest, the bulk of the work, is encrypted by
+// internal/chachastream, whose AVX2 assembly on amd64 computes eight
+// ChaCha20 blocks at a time; x/crypto/chacha20 has no assembly on amd64,
+// and x/crypto/chacha20poly1305's has none without its own Poly1305 pass.
+// Elsewhere chachastream is x/crypto/chacha20 itself (which has assembly
+// on arm64, ppc64x, s390x and loong64). The two single blocks (length and
+// poly key) come from x/crypto/chacha20, which is faster than a batch of
+// eight blocks for one, and the tag is computed here with
+// x/crypto/poly1305.
 type chachaCipher struct {
-	lengthKey  [32]byte    // K_1
-	payloadKey [32]byte    // K_2
-	payload    cipher.AEAD // the RFC 8439 AEAD under K_2, or nil
+	lengthKey  [32]byte // K_1
+	payloadKey [32]byte // K_2
+	// fast is chachaStream when the cipher was made: whether the
+	// payload goes through chachastream rather than x/crypto/chacha20.
+	fast bool
 	// nonce is the 12-byte nonce of RFC 8439 that equals the original
 	// ChaCha20's 64-bit block counter and 64-bit nonce uint64(seq): four
 	// zero bytes (the counter's high half) || uint64(seq), big-endian.
-	nonce [chacha20poly1305.NonceSize]byte
+	nonce [chacha20.NonceSize]byte
 
 	// The opener keeps the packet_length that PacketLength decrypted, so
 	// that Open does not derive a ChaCha20 block for it again.
@@ -66,6 +69,12 @@ type chachaCipher struct {
 	lenPlain [4]byte
 	lenValid bool
 }
+
+// chachaStream reports whether chacha20-poly1305@openssh.com ciphers
+// made from now on encrypt the payload through chachastream, rather than
+// with x/crypto/chacha20 directly: by default, where chachastream runs its
+// assembly. The tests switch it with SetChaChaStream to cover both paths.
+var chachaStream = chachastream.Accelerated
 
 var (
 	_ Sealer = (*chachaCipher)(nil)
@@ -81,13 +90,7 @@ func newChaCha(key []byte) (*chachaCipher, error) {
 	c := &chachaCipher{}
 	copy(c.payloadKey[:], key[:32])
 	copy(c.lengthKey[:], key[32:])
-	if chachaPayloadAEAD {
-		aead, err := chacha20poly1305.New(c.payloadKey[:])
-		if err != nil {
-			return nil, err
-		}
-		c.payload = aead
-	}
+	c.fast = chachaStream
 	return c, nil
 }
 
@@ -121,12 +124,12 @@ func (c *chachaCipher) polyKey() [32]byte {
 }
 
 // xorPayload encrypts or decrypts b in place with ChaCha20(K_2) from block
-// counter 1. The AEAD, if there is one, also writes its own tag at
-// b[len(b):len(b)+16], which must be within cap(b) and hold nothing that
-// is still needed.
+// counter 1. It writes nothing past len(b). packet_length is 32 bits, so
+// b spans fewer than 2^26 blocks: the 32-bit block counter, which both
+// paths would panic on rather than wrap, cannot overflow.
 func (c *chachaCipher) xorPayload(b []byte) {
-	if c.payload != nil {
-		c.payload.Seal(b[:0], c.nonce[:], b, nil)
+	if c.fast {
+		chachastream.XORKeyStream(b, b, &c.payloadKey, &c.nonce, 1)
 		return
 	}
 	s, err := chacha20.NewUnauthenticatedCipher(c.payloadKey[:], c.nonce[:])
@@ -142,7 +145,7 @@ func (c *chachaCipher) Seal(seq uint32, p []byte) []byte {
 	n := len(p)
 	c.setNonce(seq)
 	c.xorBlock0(&c.lengthKey, p[:4])
-	c.xorPayload(p[4:]) // the AEAD's tag, if any, lands where ours goes
+	c.xorPayload(p[4:])
 	k := c.polyKey()
 	poly1305.Sum((*[chachaTagSize]byte)(p[n:n+chachaTagSize]), p[:n], &k)
 	return p[:n+chachaTagSize]
@@ -177,7 +180,7 @@ func (c *chachaCipher) Open(seq uint32, p []byte) ([]byte, error) {
 	if !poly1305.Verify((*[chachaTagSize]byte)(p[n:]), p[:n], &k) {
 		return nil, ErrMAC
 	}
-	c.xorPayload(p[4:n]) // the AEAD, if any, overwrites the tag, now checked
+	c.xorPayload(p[4:n])
 	if c.lenValid && c.lenSeq == seq && c.lenCiph == [4]byte(p) {
 		copy(p, c.lenPlain[:])
 	} else {

@@ -16,8 +16,8 @@ import (
 
 // refChaCha is chacha20-poly1305@openssh.com built word for word from
 // PROTOCOL.chacha20poly1305 on x/crypto/chacha20 and poly1305 alone: the
-// reference the package's construction on the RFC 8439 AEAD is checked
-// against, and the generic build it is measured against.
+// reference the package's construction on internal/chachastream is
+// checked against, and the generic build it is measured against.
 type refChaCha struct {
 	k1, k2 [32]byte
 }
@@ -79,18 +79,18 @@ func (r *refChaCha) open(seq uint32, p []byte) ([]byte, bool) {
 }
 
 // chachaModes names the two ways the package encrypts the payload: through
-// the RFC 8439 AEAD (used on amd64 with AVX2) and with x/crypto/chacha20
-// directly (used elsewhere). Tests run both wherever they run.
+// internal/chachastream (its AVX2 assembly on amd64 with AVX2) and with
+// x/crypto/chacha20 directly. Tests run both wherever they run.
 var chachaModes = []struct {
 	name string
-	aead bool
-}{{"aead", true}, {"direct", false}}
+	fast bool
+}{{"chachastream", true}, {"direct", false}}
 
 // forEachChaChaMode runs f once per mode.
 func forEachChaChaMode(t *testing.T, f func(t *testing.T)) {
 	for _, m := range chachaModes {
 		t.Run(m.name, func(t *testing.T) {
-			defer cipher.SetChaChaPayloadAEAD(m.aead)()
+			defer cipher.SetChaChaStream(m.fast)()
 			f(t)
 		})
 	}
@@ -216,8 +216,49 @@ func testChaChaReference(t *testing.T) {
 	}
 }
 
-// FuzzChaCha20Poly1305Reference compares the construction on the RFC 8439
-// AEAD with refChaCha on arbitrary keys, sequence numbers and packets.
+// TestChaCha20Poly1305Bounds checks that Seal writes nothing past its
+// tag and Open nothing past the plaintext: the tag it checked stays in
+// place, and so does whatever follows the packet in the buffer.
+func TestChaCha20Poly1305Bounds(t *testing.T) {
+	forEachChaChaMode(t, func(t *testing.T) {
+		const guard = 64
+		rng := rand.New(rand.NewPCG(10, 11))
+		key := make([]byte, 64)
+		for i := range key {
+			key[i] = byte(rng.Uint32())
+		}
+		for _, size := range []int{4, 5, 67, 68, 511, 512, 515, 516, 517, 1000, 32 << 10} {
+			plain := make([]byte, size)
+			for i := range plain {
+				plain[i] = byte(rng.Uint32())
+			}
+			s, o := newChaCha(t, key)
+			buf := bytes.Repeat([]byte{0xa5}, size+16+guard)
+			copy(buf, plain)
+			wire := s.Seal(3, buf[:size])
+			if len(wire) != size+16 || &wire[0] != &buf[0] {
+				t.Fatalf("%d bytes: Seal did not seal in place", size)
+			}
+			if !bytes.Equal(buf[size+16:], bytes.Repeat([]byte{0xa5}, guard)) {
+				t.Fatalf("%d bytes: Seal wrote past the tag", size)
+			}
+			tag := slices.Clone(wire[size:])
+			got, err := o.Open(3, wire)
+			if err != nil || !bytes.Equal(got, plain) {
+				t.Fatalf("%d bytes: Open = %x, %v; want %x", size, got, err, plain)
+			}
+			if !bytes.Equal(buf[size:size+16], tag) {
+				t.Fatalf("%d bytes: Open overwrote the tag", size)
+			}
+			if !bytes.Equal(buf[size+16:], bytes.Repeat([]byte{0xa5}, guard)) {
+				t.Fatalf("%d bytes: Open wrote past the packet", size)
+			}
+		}
+	})
+}
+
+// FuzzChaCha20Poly1305Reference compares the construction, both ways, with
+// refChaCha on arbitrary keys, sequence numbers and packets.
 func FuzzChaCha20Poly1305Reference(f *testing.F) {
 	f.Add(make([]byte, 64), uint32(0), []byte("\x00\x00\x00\x0c\x04hello world"))
 	f.Add(bytes.Repeat([]byte{0xff}, 64), uint32(1<<32-1), make([]byte, 1000))
@@ -226,7 +267,7 @@ func FuzzChaCha20Poly1305Reference(f *testing.F) {
 			return
 		}
 		for _, m := range chachaModes {
-			restore := cipher.SetChaChaPayloadAEAD(m.aead)
+			restore := cipher.SetChaChaStream(m.fast)
 			checkChaChaAgainstReference(t, key[:64], seq, plain)
 			restore()
 		}

@@ -20,8 +20,8 @@ type testCase struct {
 	alg  *cipher.Algorithm
 	mac  cipher.MAC // nil for AEAD ciphers and for none without a MAC
 	// direct makes chacha20-poly1305@openssh.com encrypt with
-	// x/crypto/chacha20 rather than through the RFC 8439 AEAD, as it does
-	// where the AEAD has no assembly.
+	// x/crypto/chacha20 rather than through chachastream, as it does
+	// where chachastream has no assembly.
 	direct bool
 }
 
@@ -75,7 +75,7 @@ func (tc testCase) keys(salt byte) (key, iv, macKey []byte) {
 func (tc testCase) pair(t testing.TB) (cipher.Sealer, cipher.Opener) {
 	t.Helper()
 	if tc.direct {
-		defer cipher.SetChaChaPayloadAEAD(false)()
+		defer cipher.SetChaChaStream(false)()
 	}
 	key, iv, macKey := tc.keys(1)
 	s, err := tc.alg.NewSealer(key, iv, tc.mac, macKey)

@@ -3,11 +3,11 @@ package cipher
 // DefaultOrder exposes the preference order for either kind of hardware.
 var DefaultOrder = defaultOrder
 
-// SetChaChaPayloadAEAD sets whether chacha20-poly1305@openssh.com ciphers
-// made from now on encrypt through the RFC 8439 AEAD, and returns a
+// SetChaChaStream sets whether chacha20-poly1305@openssh.com ciphers
+// made from now on encrypt the payload through chachastream, and returns a
 // function that restores the setting.
-func SetChaChaPayloadAEAD(on bool) (restore func()) {
-	old := chachaPayloadAEAD
-	chachaPayloadAEAD = on
-	return func() { chachaPayloadAEAD = old }
+func SetChaChaStream(on bool) (restore func()) {
+	old := chachaStream
+	chachaStream = on
+	return func() { chachaStream = old }
 }
