@@ -29,10 +29,22 @@ func (c *Conn) fail(err error) {
 // end finishes the connection after the read side stopped with err: a
 // fault found here is reported to the peer with DISCONNECT, then the
 // socket closes and ReadPacket returns err.
+//
+// Disconnect may run at the same time. Whichever of the two comes first
+// under c.mu sends its DISCONNECT and closes the socket afterwards; the
+// other neither sends nor closes, so that no DISCONNECT is cut off.
 func (c *Conn) end(err error) {
-	c.fail(err)
 	var de *DisconnectError
-	if errors.As(err, &de) && !de.Remote {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.cond.Broadcast()
+	first := !c.closed
+	send := first && errors.As(err, &de) && !de.Remote
+	c.endSending = send
+	c.mu.Unlock()
+	if send {
 		c.sendDisconnect(de.Reason, de.Message)
 	}
 	c.mu.Lock()
@@ -44,7 +56,9 @@ func (c *Conn) end(err error) {
 	}
 	c.mu.Unlock()
 	c.readErr = err
-	c.nc.Close()
+	if first {
+		c.nc.Close()
+	}
 	close(c.done)
 }
 
@@ -78,12 +92,18 @@ func (c *Conn) Disconnect(reason DisconnectReason, description string) error {
 	if sound {
 		c.err = ErrClosed
 	}
+	endSending := c.endSending
 	c.cond.Broadcast()
 	c.mu.Unlock()
 	if sound {
 		c.sendDisconnect(reason, description)
 	}
-	err := c.nc.Close()
+	var err error
+	if !endSending {
+		// Otherwise end is sending its DISCONNECT, and closes the socket
+		// once it has.
+		err = c.nc.Close()
+	}
 	<-c.done
 	for {
 		select {

@@ -76,6 +76,7 @@ type Conn struct {
 	kexDone     int // key exchanges completed
 	err         error
 	closed      bool
+	endSending  bool // the read side ended and is sending DISCONNECT
 	sessionID   []byte
 	hostKey     []byte // K_S of the first key exchange
 	authDone    bool   // user authentication succeeded

@@ -71,13 +71,15 @@ func TestDeliverOrder(t *testing.T) {
 	if err := c.RequestService("ssh-userauth"); err != nil {
 		t.Fatal(err)
 	}
-	const before, total = 10, 250
+	// One more than the queue holds: the read loop waits to queue the
+	// last of them when Deliver comes.
+	const before, total = incomingPackets + 1, 250
 	for i := range before {
 		if err := c.WritePacket([]byte{wire.MsgChannelData, byte(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitQueued(t, s, before)
+	waitQueued(t, s, incomingPackets)
 	col := newCollector()
 	// Packets keep coming while Deliver drains the queue.
 	sent := make(chan error, 1)
@@ -143,14 +145,14 @@ func TestDeliverHandlerError(t *testing.T) {
 			if !queued {
 				s.Deliver(col.handle, col.onEnd)
 			}
-			for i := range 5 {
+			for i := range incomingPackets + 1 {
 				// Writes after the third may find the connection ended.
 				if err := c.WritePacket([]byte{wire.MsgChannelData, byte(i)}); err != nil && i < 3 {
 					t.Fatal(err)
 				}
 			}
 			if queued {
-				waitQueued(t, s, 5)
+				waitQueued(t, s, incomingPackets)
 				s.Deliver(col.handle, col.onEnd)
 			}
 			_, err := c.ReadPacket()
@@ -185,7 +187,11 @@ func TestDeliverAfterEnd(t *testing.T) {
 	}
 	waitQueued(t, s, 3)
 	c.Close()
-	<-s.done
+	for ended := false; !ended; time.Sleep(time.Millisecond) {
+		s.dmu.Lock()
+		ended = s.readEnded
+		s.dmu.Unlock()
+	}
 	col := newCollector()
 	s.Deliver(col.handle, col.onEnd)
 	if n := col.ends.Load(); n != 1 {
