@@ -48,9 +48,8 @@ var chachaAlgorithm = &Algorithm{
 // and x/crypto/chacha20poly1305's has none without its own Poly1305 pass.
 // Elsewhere chachastream is x/crypto/chacha20 itself (which has assembly
 // on arm64, ppc64x, s390x and loong64). The two single blocks (length and
-// poly key) come from x/crypto/chacha20, which is faster than a batch of
-// eight blocks for one, and the tag is computed here with
-// x/crypto/poly1305.
+// poly key) come from chachastream.XORBlock, plain Go that never
+// allocates, and the tag is computed here with x/crypto/poly1305.
 type chachaCipher struct {
 	lengthKey  [32]byte // K_1
 	payloadKey [32]byte // K_2
@@ -107,13 +106,9 @@ func (c *chachaCipher) setNonce(seq uint32) {
 }
 
 // xorBlock0 XORs b, at most 64 bytes, with ChaCha20 block 0 of key under
-// the current nonce. The chacha20.Cipher stays on the stack.
+// the current nonce.
 func (c *chachaCipher) xorBlock0(key *[32]byte, b []byte) {
-	s, err := chacha20.NewUnauthenticatedCipher(key[:], c.nonce[:])
-	if err != nil {
-		panic("cipher: chacha20: " + err.Error()) // key and nonce sizes are constants
-	}
-	s.XORKeyStream(b, b)
+	chachastream.XORBlock(b, key, &c.nonce, 0)
 }
 
 // polyKey returns the Poly1305 key, ChaCha20(K_2) at block counter 0.

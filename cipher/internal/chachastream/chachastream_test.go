@@ -301,3 +301,39 @@ func BenchmarkXORKeyStream(b *testing.B) {
 }
 
 var benchSizes = []int{64, 128, 256, 512, 1 << 10, 32 << 10}
+
+// TestXORBlock compares XORBlock with x/crypto/chacha20 for every length
+// up to a block and counters at both ends, and checks it does not
+// allocate.
+func TestXORBlock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, counter := range []uint32{0, 1, 0x12345678, 1<<32 - 1} {
+		for n := range 65 {
+			var key [32]byte
+			var nonce [12]byte
+			randBytes(rng, key[:])
+			randBytes(rng, nonce[:])
+			src := make([]byte, n)
+			randBytes(rng, src)
+			want := make([]byte, n)
+			reference(want, src, &key, &nonce, counter)
+			got := append([]byte(nil), src...)
+			XORBlock(got, &key, &nonce, counter)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("counter %#x, %d bytes: differs from x/crypto/chacha20", counter, n)
+			}
+		}
+	}
+	b := make([]byte, 64)
+	var key [32]byte
+	var nonce [12]byte
+	if a := testing.AllocsPerRun(100, func() { XORBlock(b, &key, &nonce, 0) }); a != 0 {
+		t.Errorf("%v allocations per call; want 0", a)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("XORBlock took 65 bytes")
+		}
+	}()
+	XORBlock(make([]byte, 65), &key, &nonce, 0)
+}
