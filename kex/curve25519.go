@@ -2,10 +2,8 @@ package kex
 
 import (
 	"crypto"
-	"crypto/ecdh"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/zerossh/zerossh/wire"
@@ -39,7 +37,7 @@ func (x25519KEM) clientKey(rand io.Reader) ([]byte, func([]byte) ([]byte, error)
 		}
 		return x25519K(s), nil
 	}
-	return priv.PublicKey().Bytes(), finish, nil
+	return priv.PublicKey(), finish, nil
 }
 
 func (x25519KEM) serverKey(rand io.Reader) (func([]byte) ([]byte, []byte, error), error) {
@@ -52,7 +50,7 @@ func (x25519KEM) serverKey(rand io.Reader) (func([]byte) ([]byte, []byte, error)
 		if err != nil {
 			return nil, nil, err
 		}
-		return priv.PublicKey().Bytes(), x25519K(s), nil
+		return priv.PublicKey(), x25519K(s), nil
 	}, nil
 }
 
@@ -66,38 +64,20 @@ func x25519K(secret []byte) []byte {
 	return k
 }
 
-// newX25519Key draws a private key from rand; crypto/ecdh applies the
-// clamping of RFC 7748 §5.
-func newX25519Key(rand io.Reader) (*ecdh.PrivateKey, error) {
-	var b [x25519Size]byte
-	defer clear(b[:])
-	if _, err := io.ReadFull(rand, b[:]); err != nil {
-		return nil, err
-	}
-	return ecdh.X25519().NewPrivateKey(b[:])
-}
-
 // x25519Shared computes the X25519 shared secret with the peer's public
 // key. RFC 8731 §3: "Clients and servers MUST also abort if the length of
 // the received public keys are not the expected lengths." RFC 7748 §6.1
 // lets a party reject the all-zero output that a low-order point
-// produces; we do (crypto/ecdh does too, the explicit check guards
-// against a change there).
-func x25519Shared(priv *ecdh.PrivateKey, peer []byte) ([]byte, error) {
+// produces; we do.
+func x25519Shared(priv *x25519Key, peer []byte) ([]byte, error) {
 	if len(peer) != x25519Size {
 		return nil, errMalformed("X25519 public key")
 	}
-	pk, err := ecdh.X25519().NewPublicKey(peer)
-	if err != nil {
-		return nil, fmt.Errorf("kex: X25519: %w", err)
-	}
-	s, err := priv.ECDH(pk)
-	if err != nil {
-		return nil, fmt.Errorf("kex: X25519: %w", err)
-	}
+	s := x25519(&priv.scalar, (*[x25519Size]byte)(peer))
+	priv.destroy() // an ephemeral key serves once
 	var zero [x25519Size]byte
-	if subtle.ConstantTimeCompare(s, zero[:]) == 1 {
+	if subtle.ConstantTimeCompare(s[:], zero[:]) == 1 {
 		return nil, errX25519Zero
 	}
-	return s, nil
+	return s[:], nil
 }

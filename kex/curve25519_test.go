@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"encoding/hex"
 	"errors"
+	mrand "math/rand/v2"
 	"testing"
 
 	"github.com/zerossh/zerossh/wire"
@@ -50,7 +51,7 @@ func TestX25519RFC7748(t *testing.T) {
 			"8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
 			"4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"},
 	} {
-		priv, err := ecdh.X25519().NewPrivateKey(mustHex(v.scalar))
+		priv, err := newX25519Key(bytes.NewReader(mustHex(v.scalar)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,9 +61,103 @@ func TestX25519RFC7748(t *testing.T) {
 		}
 	}
 	// §6.1's public keys come from the private keys.
-	priv, _ := ecdh.X25519().NewPrivateKey(mustHex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
-	if got := hex.EncodeToString(priv.PublicKey().Bytes()); got != "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a" {
-		t.Errorf("Alice's public key %s", got)
+	for _, v := range []struct{ scalar, public string }{
+		{"77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"},
+		{"5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb", "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"},
+	} {
+		priv, err := newX25519Key(bytes.NewReader(mustHex(v.scalar)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(priv.PublicKey()); got != v.public {
+			t.Errorf("public key of %s: %s; want %s", v.scalar, got, v.public)
+		}
+	}
+}
+
+// TestX25519Iterated runs RFC 7748 §5.2's iteration: k and u start as the
+// base point's u (9), and each round sets k = X25519(k, u), u = old k.
+func TestX25519Iterated(t *testing.T) {
+	var k, u [x25519Size]byte
+	k[0], u[0] = 9, 9
+	want := map[int]string{
+		1:    "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079",
+		1000: "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51",
+	}
+	for i := 1; i <= 1000; i++ {
+		k, u = x25519(&k, &u), k
+		if w, ok := want[i]; ok && hex.EncodeToString(k[:]) != w {
+			t.Fatalf("after %d iterations: %x; want %s", i, k, w)
+		}
+	}
+}
+
+// TestX25519MatchesCryptoECDH compares key generation and the shared
+// secret with crypto/ecdh for random scalars and points, including
+// points with the top bit set and non-canonical ones (at least p).
+func TestX25519MatchesCryptoECDH(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	fill := func(b []byte) {
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+	}
+	for i := range 2000 {
+		var scalar, u [x25519Size]byte
+		fill(scalar[:])
+		fill(u[:])
+		switch i % 4 {
+		case 1:
+			u[31] |= 0x80
+		case 2: // p + small, non-canonical
+			u = [x25519Size]byte{0xed + byte(i%18)}
+			for j := 1; j < 31; j++ {
+				u[j] = 0xff
+			}
+			u[31] = 0x7f
+		}
+		ours, err := newX25519Key(bytes.NewReader(scalar[:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := ecdh.X25519().NewPrivateKey(scalar[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ours.PublicKey(), theirs.PublicKey().Bytes()) {
+			t.Fatalf("scalar %x: public key %x; crypto/ecdh %x", scalar, ours.PublicKey(), theirs.PublicKey().Bytes())
+		}
+		got := x25519(&scalar, &u)
+		// crypto/ecdh refuses no point of 32 bytes, but refuses an
+		// all-zero result.
+		pk, err := ecdh.X25519().NewPublicKey(u[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := theirs.ECDH(pk)
+		if err != nil {
+			if got != [x25519Size]byte{} {
+				t.Fatalf("X25519(%x, %x) = %x; crypto/ecdh: %v", scalar, u, got, err)
+			}
+			continue
+		}
+		if !bytes.Equal(got[:], want) {
+			t.Fatalf("X25519(%x, %x) = %x; crypto/ecdh %x", scalar, u, got, want)
+		}
+	}
+}
+
+// TestX25519Allocs: one key pair and one shared secret allocate little:
+// the key, and the secret handed to the caller.
+func TestX25519Allocs(t *testing.T) {
+	var seed [x25519Size]byte
+	peer := make([]byte, x25519Size)
+	peer[0] = 9
+	if a := testing.AllocsPerRun(100, func() {
+		k, _ := newX25519Key(bytes.NewReader(seed[:]))
+		x25519Shared(k, peer)
+	}); a > 3 {
+		t.Errorf("%v allocations per key and secret; want at most 3", a)
 	}
 }
 

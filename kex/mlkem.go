@@ -50,7 +50,7 @@ func (mlkemX25519) clientKey(rand io.Reader) ([]byte, func([]byte) ([]byte, erro
 	}
 	pub := make([]byte, 0, hybridInitLen)
 	pub = append(pub, dk.EncapsulationKey().Bytes()...)
-	pub = append(pub, priv.PublicKey().Bytes()...)
+	pub = append(pub, priv.PublicKey()...)
 
 	finish := func(peer []byte) ([]byte, error) {
 		// The draft's S_REPLY has a fixed length; anything else is not
@@ -98,7 +98,7 @@ func (mlkemX25519) serverKey(rand io.Reader) (func([]byte) ([]byte, []byte, erro
 		kpq, ct := ek.Encapsulate()
 		pub := make([]byte, 0, hybridReplyLen)
 		pub = append(pub, ct...)
-		pub = append(pub, priv.PublicKey().Bytes()...)
+		pub = append(pub, priv.PublicKey()...)
 		return pub, hybridK(kpq, kcl), nil
 	}, nil
 }
