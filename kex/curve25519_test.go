@@ -254,3 +254,35 @@ func TestX25519Init(t *testing.T) {
 		t.Errorf("client sent %x; want %x", c.writes, want)
 	}
 }
+
+// FuzzX25519 compares the shared secret with crypto/ecdh's for any
+// scalar and peer value.
+func FuzzX25519(f *testing.F) {
+	f.Add(make([]byte, 32), append([]byte{9}, make([]byte, 31)...))
+	f.Add(mustHex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"), mustHex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))
+	f.Fuzz(func(t *testing.T, scalar, u []byte) {
+		if len(scalar) != x25519Size || len(u) != x25519Size {
+			return
+		}
+		got := x25519((*[x25519Size]byte)(scalar), (*[x25519Size]byte)(u))
+		priv, err := ecdh.X25519().NewPrivateKey(scalar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, err := ecdh.X25519().NewPublicKey(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := priv.ECDH(pk)
+		if err != nil {
+			want = make([]byte, x25519Size) // crypto/ecdh refuses the all-zero result
+		}
+		if !bytes.Equal(got[:], want) {
+			t.Fatalf("X25519(%x, %x) = %x; crypto/ecdh %x", scalar, u, got, want)
+		}
+		ours, _ := newX25519Key(bytes.NewReader(scalar))
+		if !bytes.Equal(ours.PublicKey(), priv.PublicKey().Bytes()) {
+			t.Fatalf("public key of %x: %x; crypto/ecdh %x", scalar, ours.PublicKey(), priv.PublicKey().Bytes())
+		}
+	})
+}
