@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zerossh/zerossh/compression"
+	"github.com/zerossh/zerossh/kex"
 	"github.com/zerossh/zerossh/pool"
 	"github.com/zerossh/zerossh/wire"
 )
@@ -97,6 +98,10 @@ type Conn struct {
 	done     chan struct{} // closed when the read loop ends
 	readErr  error         // why the read loop ended, set before done closes
 	current  *pool.Buffer  // the buffer behind the last ReadPacket payload
+	// earlyKex is the client's ephemeral key for its preferred method,
+	// made while the server's KEXINIT is on its way; the first exchange
+	// uses it if that method is chosen.
+	earlyKex *kex.ClientKey
 	lastSeq  uint32
 
 	// Delivery to a service's handler instead of incoming (Deliver).
@@ -240,6 +245,9 @@ func (c *Conn) exchangeVersions() error {
 		c.unlockWrite()
 		written <- err
 	}()
+	if c.isClient {
+		c.prepareKex()
+	}
 	v, err := readVersion(c.recv.r, c.isClient)
 	if err != nil {
 		// Our line goes out in full even when theirs is refused, so that

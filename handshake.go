@@ -141,7 +141,12 @@ func (c *Conn) runKex(peerKexInit []byte, seq uint32) error {
 	}
 	var res *kex.Result
 	if c.isClient {
-		res, err = method.Client(kc, c.cfg.Rand, &magics)
+		if early := c.earlyKex; early != nil && early.Method() == algs.Kex {
+			res, err = early.Client(kc, &magics)
+		} else {
+			res, err = method.Client(kc, c.cfg.Rand, &magics)
+		}
+		c.earlyKex = nil
 		if err == nil {
 			err = c.verifyHostKey(algs.HostKey, res)
 		}
@@ -476,4 +481,18 @@ func packetError(err error) error {
 		return &DisconnectError{Reason: CompressionError, Message: err.Error(), Err: err}
 	}
 	return err
+}
+
+// prepareKex makes the client's ephemeral key for its preferred key
+// exchange method before the server's KEXINIT arrives: the server's
+// reply takes about as long to come, so the first exchange starts with
+// its key ready. If the server picks another method, the key is dropped.
+func (c *Conn) prepareKex() {
+	method, ok := kex.Lookup(c.cfg.KeyExchanges[0])
+	if !ok {
+		return
+	}
+	if key, err := kex.PrepareClient(method, c.cfg.Rand); err == nil {
+		c.earlyKex = key
+	}
 }

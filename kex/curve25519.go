@@ -20,6 +20,8 @@ var (
 // x25519Size is the length of X25519 public keys and shared secrets.
 const x25519Size = 32
 
+var errKeyUsed = errors.New("kex: an ephemeral key was used twice")
+
 var errX25519Zero = errors.New("kex: X25519 shared secret is all zero (peer sent a low-order point)")
 
 // x25519KEM is X25519 ECDH; K is the shared secret as an mpint.
@@ -72,6 +74,9 @@ func x25519K(secret []byte) []byte {
 func x25519Shared(priv *x25519Key, peer []byte) ([]byte, error) {
 	if len(peer) != x25519Size {
 		return nil, errMalformed("X25519 public key")
+	}
+	if priv.used {
+		return nil, errKeyUsed
 	}
 	s := x25519(&priv.scalar, (*[x25519Size]byte)(peer))
 	priv.destroy() // an ephemeral key serves once

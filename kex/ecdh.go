@@ -52,13 +52,59 @@ var (
 func (m *oneRound) Name() string { return m.name }
 
 func (m *oneRound) Client(c PacketConn, rand io.Reader, magics *Magics) (*Result, error) {
-	if magics == nil {
-		return nil, errNilMagics
+	key, err := m.prepare(rand)
+	if err != nil {
+		return nil, err
 	}
+	return key.Client(c, magics)
+}
+
+func (m *oneRound) prepare(rand io.Reader) (*ClientKey, error) {
 	pub, finish, err := m.kem.clientKey(randOrDefault(rand))
 	if err != nil {
 		return nil, err
 	}
+	return &ClientKey{m: m, pub: pub, finish: finish}, nil
+}
+
+// ClientKey is a client's ephemeral key made before the key exchange
+// begins, for one method. A client knows the method it prefers as it
+// sends its KEXINIT, and making the key while the server's KEXINIT is on
+// its way takes that work off the exchange's critical path.
+type ClientKey struct {
+	m      *oneRound
+	pub    []byte
+	finish func(peer []byte) ([]byte, error)
+	used   bool
+}
+
+// PrepareClient makes the client's ephemeral key for m ahead of the
+// exchange: for the methods of the ECDH message shape (curve25519,
+// mlkem768x25519, NIST curves). It returns nil for the finite-field
+// methods.
+func PrepareClient(m Method, rand io.Reader) (*ClientKey, error) {
+	o, ok := m.(*oneRound)
+	if !ok {
+		return nil, nil
+	}
+	return o.prepare(rand)
+}
+
+// Method returns the name of the method the key is for.
+func (k *ClientKey) Method() string { return k.m.name }
+
+// Client runs the client's side of the exchange with the prepared key.
+// A key serves one exchange.
+func (k *ClientKey) Client(c PacketConn, magics *Magics) (*Result, error) {
+	m := k.m
+	if magics == nil {
+		return nil, errNilMagics
+	}
+	if k.used {
+		return nil, errKeyUsed
+	}
+	k.used = true
+	pub := k.pub
 	msg := make([]byte, 0, 1+4+len(pub))
 	msg = wire.AppendString(append(msg, wire.MsgKexECDHInit), pub)
 	if err := c.WritePacket(msg); err != nil {
@@ -73,7 +119,7 @@ func (m *oneRound) Client(c PacketConn, rand io.Reader, magics *Magics) (*Result
 	if !r.ReadString(&hostKey) || !r.ReadString(&peer) || !r.ReadString(&sig) || !r.Empty() {
 		return nil, errMalformed(m.name + " reply")
 	}
-	k, err := finish(peer)
+	k2, err := k.finish(peer)
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +127,10 @@ func (m *oneRound) Client(c PacketConn, rand io.Reader, magics *Magics) (*Result
 	t.string(hostKey)
 	t.string(pub)
 	t.string(peer)
-	t.raw(k)
+	t.raw(k2)
 	return &Result{
 		H:         t.sum(),
-		K:         k,
+		K:         k2,
 		Hash:      m.hash,
 		HostKey:   clone(hostKey),
 		Signature: clone(sig),

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -480,5 +481,52 @@ func BenchmarkKex(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPrepareClient: a key made ahead runs the exchange with a server,
+// both ends agreeing, for every method that has one; it serves one
+// exchange; the finite-field methods have none.
+func TestPrepareClient(t *testing.T) {
+	for _, name := range All {
+		m, _ := Lookup(name)
+		key, err := PrepareClient(m, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// The finite-field groups run through dh.go, not the ECDH shape,
+		// and have no key made ahead.
+		if ecdhShaped := !strings.HasPrefix(name, "diffie-hellman-"); (key != nil) != ecdhShaped {
+			t.Fatalf("%s: key made ahead %v; want %v", name, key != nil, ecdhShaped)
+		}
+		if key == nil {
+			continue
+		}
+		if key.Method() != name {
+			t.Errorf("%s: key for %s", name, key.Method())
+		}
+		cc, sc, stop := newPipe()
+		var got *Result
+		var clientErr error
+		done := make(chan struct{})
+		go func() {
+			got, clientErr = key.Client(cc, testMagics)
+			close(done)
+		}()
+		server, serverErr := m.Server(sc, nil, testMagics, testHostPub, (&testSigner{}).sign)
+		<-done
+		stop()
+		if clientErr != nil || serverErr != nil {
+			t.Fatalf("%s: client %v, server %v", name, clientErr, serverErr)
+		}
+		if !bytes.Equal(got.H, server.H) || !bytes.Equal(got.K, server.K) {
+			t.Errorf("%s: client and server disagree", name)
+		}
+		cc, sc, stop = newPipe()
+		go m.Server(sc, nil, testMagics, testHostPub, (&testSigner{}).sign)
+		if _, err := key.Client(cc, testMagics); err == nil {
+			t.Errorf("%s: a prepared key served a second exchange", name)
+		}
+		stop()
 	}
 }

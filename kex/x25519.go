@@ -20,6 +20,7 @@ import (
 type x25519Key struct {
 	scalar [x25519Size]byte // as drawn; clamped where used
 	public [x25519Size]byte
+	used   bool // the scalar was cleared after its one use
 }
 
 // newX25519Key draws a private key from rand.
@@ -44,7 +45,10 @@ func newX25519Key(rand io.Reader) (*x25519Key, error) {
 func (k *x25519Key) PublicKey() []byte { return k.public[:] }
 
 // destroy clears the private scalar.
-func (k *x25519Key) destroy() { clear(k.scalar[:]) }
+func (k *x25519Key) destroy() {
+	clear(k.scalar[:])
+	k.used = true
+}
 
 // x25519 is the X25519 function of RFC 7748 §5: the u-coordinate of
 // scalar (clamped) times the point with u-coordinate u, by the Montgomery
