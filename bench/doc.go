@@ -21,6 +21,8 @@
 //	BenchmarkSFTP/<impl>/{upload,download}  64 MiB files
 //	BenchmarkIdleConns/<impl>/{server,client}  memory of 1,000 idle connections
 //	BenchmarkAEAD/<cipher>/{seal,open}   the raw cipher on 32 KiB, the ceiling
+//	BenchmarkPacket/<cipher>/{raw,zerossh}  seal + open of one 32 KiB packet: the raw
+//	                                     cipher's and the transport's (package cipher)
 //
 // with <impl> one of zerossh, x-crypto-ssh and, where OpenSSH is installed,
 // openssh (ssh and sftp against sshd, as processes, for transfers and SFTP).

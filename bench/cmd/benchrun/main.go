@@ -209,8 +209,9 @@ var (
 	kexes = []string{"curve25519-sha256", "mlkem768x25519-sha256"}
 )
 
-// aeadBenchtime is the -test.benchtime of the cipher ceilings: each is a
-// tight loop, steady well before a second.
+// aeadBenchtime is the -test.benchtime of the cipher ceilings and of the
+// packet protection beside them: each is a tight loop, steady well
+// before a second.
 const aeadBenchtime = "300ms"
 
 // benchRun is one process: one benchmark pattern with its flags.
@@ -257,7 +258,7 @@ func planRuns(o options, impls []string) []benchRun {
 	}
 	for round := range max(o.rounds, o.idleRounds) {
 		if round < o.rounds {
-			plan = append(plan, benchRun{group: "AEAD", pattern: pat("BenchmarkAEAD"), flags: []string{"-test.benchtime", aeadBenchtime}})
+			plan = append(plan, benchRun{group: "AEAD", pattern: "^(BenchmarkAEAD|BenchmarkPacket)$", flags: []string{"-test.benchtime", aeadBenchtime}})
 			for _, c := range ciphers {
 				g := "Transfer/" + c
 				for _, impl := range rotate(impls, round) {

@@ -41,11 +41,14 @@ func (r *row) ratio(a, b string) (float64, bool) {
 // overhead is the transport's CPU cost beside the raw cipher's, per cipher.
 type overhead struct {
 	cipher         string
-	sealNs, openNs float64            // raw cipher, one 32 KiB packet
-	sealMBs        float64            // raw seal throughput
-	cpuNs          map[string]float64 // impl -> process CPU per 32 KiB write
-	sysNs          map[string]float64 // impl -> its system (kernel) part
-	mbs            map[string]float64 // impl -> transfer MB/s
+	sealNs, openNs float64 // raw cipher, one 32 KiB packet
+	sealMBs        float64 // raw seal throughput
+	// packetNs and rawPacketNs are BenchmarkPacket's zerossh and raw
+	// seal + open of one 32 KiB packet, measured in one loop each.
+	packetNs, rawPacketNs float64
+	cpuNs                 map[string]float64 // impl -> process CPU per 32 KiB write
+	sysNs                 map[string]float64 // impl -> its system (kernel) part
+	mbs                   map[string]float64 // impl -> transfer MB/s
 }
 
 // cpuOverhead is how much more CPU impl spends per byte than seal and open
@@ -146,6 +149,8 @@ func (rep *report) build(filter *regexp.Regexp) {
 		o.sealNs, _ = res.median("BenchmarkAEAD/"+c+"/seal", "ns/op")
 		o.openNs, _ = res.median("BenchmarkAEAD/"+c+"/open", "ns/op")
 		o.sealMBs, _ = res.median("BenchmarkAEAD/"+c+"/seal", "MB/s")
+		o.packetNs, _ = res.median("BenchmarkPacket/"+c+"/zerossh", "ns/op")
+		o.rawPacketNs, _ = res.median("BenchmarkPacket/"+c+"/raw", "ns/op")
 		for _, impl := range inProcess {
 			if v, ok := res.median("BenchmarkTransfer/"+impl+"/"+c, "cpu-ns/op"); ok {
 				o.cpuNs[impl] = v
@@ -214,12 +219,11 @@ func (rep *report) buildTargets() {
 	ratioTarget("transfer >= 1.5x OpenSSH, aes128-gcm@openssh.com", "Transfer/aes128-gcm@openssh.com", openssh, 1.5)
 	ratioTarget("transfer >= 2x OpenSSH, chacha20-poly1305@openssh.com", "Transfer/chacha20-poly1305@openssh.com", openssh, 2)
 	for _, o := range rep.overheads {
-		v, ok := o.cpuOverhead(zerossh)
-		t := target{goal: "transport CPU overhead over the raw cipher < 15%, " + o.cipher, known: ok}
+		ok := o.packetNs > 0 && o.rawPacketNs > 0
+		t := target{goal: "transport overhead over the raw cipher < 15% (BenchmarkPacket: seal + open of a 32 KiB packet), " + o.cipher, known: ok}
 		if ok {
-			u, _ := o.userOverhead(zerossh)
-			t.value = fmt.Sprintf("%+.0f%% (%s ns of CPU per 32 KiB vs seal+open %s ns); without the kernel's part %+.0f%%",
-				100*v, num(o.cpuNs[zerossh]), num(o.sealNs+o.openNs), 100*u)
+			v := o.packetNs/o.rawPacketNs - 1
+			t.value = fmt.Sprintf("%+.0f%% (%s ns vs %s ns)", 100*v, num(o.packetNs), num(o.rawPacketNs))
 			t.met = v < 0.15
 		}
 		ts = append(ts, t)
@@ -445,10 +449,15 @@ func (rep *report) markdown(path string) string {
 - Idle connection: heap and goroutine stacks one end holds per authenticated idle connection, after
   garbage collection, with 1,000 connections and the other end in another process.
 - allocs/op: heap allocations per op of both ends together, from runtime.MemStats (fractional).
+- Transport overhead (targets): BenchmarkPacket seals and opens one packet with a 32 KiB payload as
+  the transport does (package cipher, in place), and the raw primitives the same bytes, each in a
+  loop of its own; for chacha20-poly1305@openssh.com the raw primitive is x/crypto's RFC 8439 AEAD,
+  whose assembly interleaves ChaCha20 and Poly1305 in one pass, which OpenSSH's construction (its
+  tag covers other bytes) cannot use.
 
 `)
 	if len(rep.overheads) > 0 {
-		b.WriteString("CPU per 32 KiB channel write (user + system time of the process, both ends, including the kernel's loopback TCP), against the raw cipher's seal + open of the same bytes:\n\n")
+		b.WriteString("CPU per 32 KiB channel write end to end (user + system time of the process, both ends, including the kernel's loopback TCP), against the raw cipher's seal + open of the same bytes; the kernel's part is about as large as the cipher's whatever the transport does:\n\n")
 		tab(rep.overheadColumns())
 	}
 	b.WriteString("## Targets\n\n")
