@@ -4,19 +4,16 @@ import (
 	"encoding/binary"
 
 	"golang.org/x/crypto/chacha20"
-	// Poly1305 on its own is deprecated as a general-purpose MAC, but
-	// chacha20-poly1305@openssh.com is defined on the raw primitive and
-	// this is its only public Go API; its Sum runs on assembly on amd64.
-	"golang.org/x/crypto/poly1305"
 
 	"github.com/zerossh/zerossh/cipher/internal/chachastream"
+	"github.com/zerossh/zerossh/cipher/internal/poly1305x"
 )
 
 const (
 	chachaName      = "chacha20-poly1305@openssh.com"
 	chachaKeyLen    = 64 // K_2 || K_1
 	chachaBlockSize = 8  // RFC 4253 §6: the minimum, as for any stream cipher
-	chachaTagSize   = poly1305.TagSize
+	chachaTagSize   = poly1305x.TagSize
 )
 
 // chachaAlgorithm is chacha20-poly1305@openssh.com as OpenSSH's
@@ -49,7 +46,9 @@ var chachaAlgorithm = &Algorithm{
 // Elsewhere chachastream is x/crypto/chacha20 itself (which has assembly
 // on arm64, ppc64x, s390x and loong64). The two single blocks (length and
 // poly key) come from chachastream.XORBlock, plain Go that never
-// allocates, and the tag is computed here with x/crypto/poly1305.
+// allocates, and the tag from internal/poly1305x, AVX2 assembly for
+// long packets (x/crypto/poly1305's amd64 assembly is scalar) and
+// x/crypto/poly1305 otherwise.
 type chachaCipher struct {
 	lengthKey  [32]byte // K_1
 	payloadKey [32]byte // K_2
@@ -142,7 +141,7 @@ func (c *chachaCipher) Seal(seq uint32, p []byte) []byte {
 	c.xorBlock0(&c.lengthKey, p[:4])
 	c.xorPayload(p[4:])
 	k := c.polyKey()
-	poly1305.Sum((*[chachaTagSize]byte)(p[n:n+chachaTagSize]), p[:n], &k)
+	poly1305x.Sum((*[chachaTagSize]byte)(p[n:n+chachaTagSize]), p[:n], &k)
 	return p[:n+chachaTagSize]
 }
 
@@ -172,7 +171,7 @@ func (c *chachaCipher) Open(seq uint32, p []byte) ([]byte, error) {
 	}
 	c.setNonce(seq)
 	k := c.polyKey()
-	if !poly1305.Verify((*[chachaTagSize]byte)(p[n:]), p[:n], &k) {
+	if !poly1305x.Verify((*[chachaTagSize]byte)(p[n:]), p[:n], &k) {
 		return nil, ErrMAC
 	}
 	c.xorPayload(p[4:n])
