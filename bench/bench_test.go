@@ -113,28 +113,34 @@ func BenchmarkHandshakeParallel(b *testing.B) {
 				b.Run(kex, func(b *testing.B) {
 					algs := Algorithms{Kex: kex, Cipher: "aes128-gcm@openssh.com"}
 					s := startServer(b, impl, algs, "")
-					if err := Handshake(impl, s.Addr(), algs); err != nil { // warm up
-						b.Fatal(err)
-					}
-					b.ReportAllocs()
-					b.SetParallelism(max(1, handshakeClients/runtime.GOMAXPROCS(0)))
-					m := startMeter()
-					b.ResetTimer()
-					b.RunParallel(func(pb *testing.PB) {
-						for pb.Next() {
-							if err := Handshake(impl, s.Addr(), algs); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-					b.StopTimer()
-					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
-					m.report(b)
+					parallelHandshakes(b, impl, s.Addr(), algs)
 				})
 			}
 		})
 	}
+}
+
+// parallelHandshakes runs b.N handshakes against addr from
+// handshakeClients clients at once and reports handshakes/s.
+func parallelHandshakes(b *testing.B, impl Impl, addr string, algs Algorithms) {
+	if err := Handshake(impl, addr, algs); err != nil { // warm up
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(max(1, handshakeClients/runtime.GOMAXPROCS(0)))
+	m := startMeter()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := Handshake(impl, addr, algs); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
+	m.report(b)
 }
 
 // BenchmarkSFTP moves 64 MiB files with this module's SFTP client and

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"errors"
-	"runtime"
 	"testing"
 
 	"github.com/zerossh/zerossh/server"
@@ -33,24 +32,7 @@ func BenchmarkHandshakeReusePort(b *testing.B) {
 			if mode == "reuseport" {
 				addr = serveReusePort(b, s)
 			}
-			if err := Handshake(ZeroSSH, addr, algs); err != nil { // warm up
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.SetParallelism(max(1, handshakeClients/runtime.GOMAXPROCS(0)))
-			m := startMeter()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := Handshake(ZeroSSH, addr, algs); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
-			m.report(b)
+			parallelHandshakes(b, ZeroSSH, addr, algs)
 		})
 	}
 }
