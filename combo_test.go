@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/zerossh/zerossh/cipher"
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/kex"
 	"github.com/zerossh/zerossh/wire"
 )
@@ -33,7 +34,7 @@ var hostKeys = sync.OnceValue(func() map[string]ssh.Signer {
 			m[a] = s
 		}
 	}
-	ed := testHostKey(&testing.T{})
+	ed := testutil.Ed25519Signer(&testing.T{})
 	m[ssh.KeyAlgoED25519] = ed
 	for _, c := range []struct {
 		alg   string
@@ -52,7 +53,7 @@ var hostKeys = sync.OnceValue(func() map[string]ssh.Signer {
 	add([]string{ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSASHA512}, rk)
 
 	// Certificates of each plain key, signed by an ed25519 CA.
-	ca := testHostKey(&testing.T{})
+	ca := testutil.Ed25519Signer(&testing.T{})
 	for alg, certAlg := range map[string]string{
 		ssh.KeyAlgoED25519:   ssh.CertAlgoED25519v01,
 		ssh.KeyAlgoECDSA256:  ssh.CertAlgoECDSA256v01,

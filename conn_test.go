@@ -2,8 +2,6 @@ package zerossh
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"net"
 	"strings"
@@ -12,27 +10,15 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/wire"
 )
-
-func testHostKey(t testing.TB) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // pair connects a client and a server over nc1/nc2.
 func pair(t testing.TB, nc1, nc2 net.Conn, cc *ClientConfig, sc *ServerConfig) (client, server *Conn) {
 	t.Helper()
 	if sc.HostKeys == nil {
-		sc.HostKeys = []ssh.Signer{testHostKey(t)}
+		sc.HostKeys = []ssh.Signer{testutil.Ed25519Signer(t)}
 	}
 	if sc.Services == nil {
 		sc.Services = []string{"ssh-userauth"}

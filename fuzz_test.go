@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/zerossh/zerossh/cipher"
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/kex"
 	"github.com/zerossh/zerossh/mac"
 	"github.com/zerossh/zerossh/pool"
@@ -318,7 +319,7 @@ func fuzzClientFlight(t testing.TB, kexAlgos string) []byte {
 // over a net.Pipe, then closes the connection. Server must return, with
 // an error or, for a valid client flight, a Conn, and never panic or hang.
 func FuzzServerHandshake(f *testing.F) {
-	hostKey := testHostKey(f)
+	hostKey := testutil.Ed25519Signer(f)
 	strictFlight := fuzzClientFlight(f, kex.Curve25519SHA256+","+strictKexClient)
 	f.Add(strictFlight)
 	f.Add(fuzzClientFlight(f, kex.Curve25519SHA256))

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/zerossh/zerossh/internal/peertest"
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/wire"
 )
 
@@ -356,7 +357,7 @@ func sshdWaitKexes(t *testing.T, sshd *peertest.SSHD, n int) []peertest.Negotiat
 // ed25519 key, and returns it with the key.
 func sshdWithUserKey(t *testing.T, extra ...string) (*peertest.SSHD, ssh.Signer) {
 	t.Helper()
-	signer := testHostKey(t)
+	signer := testutil.Ed25519Signer(t)
 	sshd := peertest.StartSSHD(t, peertest.SSHDOptions{
 		AuthorizedKeys: [][]byte{ssh.MarshalAuthorizedKey(signer.PublicKey())},
 		Extra:          extra,

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/kex"
 	"github.com/zerossh/zerossh/wire"
 )
@@ -448,7 +449,7 @@ type pendingServer struct {
 func startServer(t testing.TB, nc net.Conn, sc *ServerConfig) *pendingServer {
 	t.Helper()
 	if sc.HostKeys == nil {
-		sc.HostKeys = []ssh.Signer{testHostKey(t)}
+		sc.HostKeys = []ssh.Signer{testutil.Ed25519Signer(t)}
 	}
 	if sc.Services == nil {
 		sc.Services = []string{"ssh-userauth"}

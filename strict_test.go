@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/kex"
 	"github.com/zerossh/zerossh/wire"
 )
@@ -371,7 +372,7 @@ func TestStrictKexWrongGuessIgnored(t *testing.T) {
 			// server lists its ECDSA key first.
 			name: "server prefers another host key",
 			server: func(t *testing.T) *ServerConfig {
-				sc := &ServerConfig{HostKeys: []ssh.Signer{ecdsaHostKey(t), testHostKey(t)}}
+				sc := &ServerConfig{HostKeys: []ssh.Signer{ecdsaHostKey(t), testutil.Ed25519Signer(t)}}
 				sc.KeyExchanges = []string{kex.Curve25519SHA256}
 				return sc
 			},
@@ -455,7 +456,7 @@ func TestStrictKexWrongServerGuessIgnored(t *testing.T) {
 		{"client prefers another kex", kex.Curve25519SHA256 + "," + strictKexServer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hostKey := testHostKey(t)
+			hostKey := testutil.Ed25519Signer(t)
 			nc1, nc2 := net.Pipe()
 			p := newRawPeer(t, nc2)
 			serverErr := make(chan error, 1)

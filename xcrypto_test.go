@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/kex"
 	"github.com/zerossh/zerossh/wire"
 )
@@ -700,7 +701,7 @@ func TestXCryptoSSHRekey(t *testing.T) {
 var errXCRefused = errors.New("host key refused by test")
 
 func TestXCryptoSSHHostKeyMismatch(t *testing.T) {
-	other := testHostKey(t)
+	other := testutil.Ed25519Signer(t)
 	for _, tc := range []struct {
 		name     string
 		callback ssh.HostKeyCallback

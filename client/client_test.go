@@ -2,8 +2,6 @@ package client_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
 	"net"
@@ -15,24 +13,16 @@ import (
 
 	"github.com/zerossh/zerossh/client"
 	"github.com/zerossh/zerossh/connection"
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/server"
 	"github.com/zerossh/zerossh/userauth"
 )
-
-func signer(t *testing.T) ssh.Signer {
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // TestDialServe runs the whole stack: server.Server with a session
 // handler, client.Dial, an exec, and a graceful Shutdown.
 func TestDialServe(t *testing.T) {
 	before := runtime.NumGoroutine()
-	hostKey, userKey := signer(t), signer(t)
+	hostKey, userKey := testutil.Ed25519Signer(t), testutil.Ed25519Signer(t)
 	srv := &server.Server{}
 	srv.Transport.HostKeys = []ssh.Signer{hostKey}
 	srv.Auth.PublicKeyCallback = func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
@@ -77,7 +67,7 @@ func TestDialServe(t *testing.T) {
 	if err := <-served; !errors.Is(err, server.ErrServerClosed) {
 		t.Fatalf("Serve returned %v; want ErrServerClosed", err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 // TestDialContextCancel: a server that accepts and says nothing holds the
@@ -110,17 +100,5 @@ func TestDialContextCancel(t *testing.T) {
 		t.Fatalf("Dial took %v after its context ended", d)
 	}
 	l.Close()
-	waitGoroutines(t, before)
-}
-
-func waitGoroutines(t *testing.T, before int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitGoroutines(t, before)
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/zerossh/zerossh"
+	"github.com/zerossh/zerossh/internal/testutil"
 )
 
 // transports connects a zerossh client and server over TCP loopback and
@@ -176,14 +177,7 @@ func TestCloseReleasesGoroutines(t *testing.T) {
 			}
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitGoroutines(t, before)
 }
 
 func TestOpenRejected(t *testing.T) {

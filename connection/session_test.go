@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/zerossh/zerossh/internal/testutil"
 )
 
 // testTimeout bounds every test of a session: when it expires, the
@@ -583,19 +585,6 @@ func TestDirectTCPIP(t *testing.T) {
 	}
 }
 
-// settleGoroutines waits until no more goroutines run than before.
-func settleGoroutines(t testing.TB, before int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestSessionGoroutines(t *testing.T) {
 	l := echoListener(t)
 	port := uint32(l.Addr().(*net.TCPAddr).Port)
@@ -635,7 +624,7 @@ func TestSessionGoroutines(t *testing.T) {
 			ch.Write([]byte("x"))
 		})
 	}
-	settleGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 // TestSessionStdoutAllocs checks that a session's stdout copy does not

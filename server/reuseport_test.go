@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
 	"log/slog"
@@ -18,22 +16,10 @@ import (
 
 	"github.com/zerossh/zerossh/client"
 	"github.com/zerossh/zerossh/connection"
+	"github.com/zerossh/zerossh/internal/testutil"
 	"github.com/zerossh/zerossh/server"
 	"github.com/zerossh/zerossh/userauth"
 )
-
-func signer(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // testServer is a server that accepts userKey and answers any exec with
 // "USER ran COMMAND".
@@ -174,7 +160,7 @@ func TestListenReusePortErrors(t *testing.T) {
 // ErrServerClosed, and nothing keeps running.
 func TestServeListeners(t *testing.T) {
 	before := runtime.NumGoroutine()
-	hostKey, userKey := signer(t), signer(t)
+	hostKey, userKey := testutil.Ed25519Signer(t), testutil.Ed25519Signer(t)
 	srv := testServer(t, hostKey, userKey)
 	const n, dials = 4, 64
 	raw := listenReusePort(t, "127.0.0.1:0", n)
@@ -242,7 +228,7 @@ func TestServeListeners(t *testing.T) {
 	if err := srv.ServeListeners(listenReusePort(t, "127.0.0.1:0", 2)); !errors.Is(err, server.ErrServerClosed) {
 		t.Fatalf("ServeListeners after Shutdown returned %v; want ErrServerClosed", err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 // failingListener fails Accept with err once fail is closed.
@@ -261,7 +247,7 @@ func (l *failingListener) Accept() (net.Conn, error) {
 // other listeners and returns that loop's error.
 func TestServeListenersFailure(t *testing.T) {
 	before := runtime.NumGoroutine()
-	srv := testServer(t, signer(t), signer(t))
+	srv := testServer(t, testutil.Ed25519Signer(t), testutil.Ed25519Signer(t))
 	ls := listenReusePort(t, "127.0.0.1:0", 3)
 	addr := ls[0].Addr().String()
 	boom := errors.New("boom")
@@ -286,7 +272,7 @@ func TestServeListenersFailure(t *testing.T) {
 	if err := srv.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitGoroutines(t, before)
+	testutil.WaitGoroutines(t, before)
 }
 
 // TestServeListenersEmpty: no listeners is an error, not a hang.
@@ -294,18 +280,6 @@ func TestServeListenersEmpty(t *testing.T) {
 	var srv server.Server
 	if err := srv.ServeListeners(nil); err == nil {
 		t.Fatal("no error")
-	}
-}
-
-func waitGoroutines(t *testing.T, before int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
