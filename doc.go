@@ -6,5 +6,8 @@
 //
 // The packet path allocates nothing in steady state: packets are built and
 // sealed in place in pooled buffers, and a received payload aliases its
-// buffer until the next ReadPacket.
+// buffer until the next ReadPacket. A service whose handling never waits
+// on the peer can instead take every packet on the goroutine that reads
+// the connection (Deliver), as the connection protocol does: one
+// goroutine and one hand-off fewer per connection and per packet.
 package zerossh
