@@ -131,12 +131,7 @@ func (z *zeroClient) Session() error {
 	return s.Close()
 }
 
-func (z *zeroClient) SFTP() (*sftp.Client, error) {
-	s, err := z.c.NewSession()
-	if err != nil {
-		return nil, err
-	}
-	return startSFTP(s)
-}
+// SFTP opens the subsystem the way an application does, with sftp.Open.
+func (z *zeroClient) SFTP() (*sftp.Client, error) { return sftp.Open(z.c) }
 
 func (z *zeroClient) Close() error { return z.c.Close() }

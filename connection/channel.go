@@ -270,17 +270,25 @@ func (ch *Channel) adjustWindow(n uint32) error {
 
 // Write sends data, as many CHANNEL_DATA packets as the peer's window and
 // maximum packet size ask for, waiting for window as needed.
-func (ch *Channel) Write(p []byte) (int, error) { return ch.write(p, false) }
+func (ch *Channel) Write(p []byte) (int, error) { return ch.write(p, nil, false) }
 
-func (ch *Channel) write(p []byte, stderr bool) (int, error) {
+// WriteJoined sends a followed by b as Write(append(a, b...)) would, in
+// the same packets, without joining them first: a protocol's small
+// header and large payload leave as one packet instead of two. It
+// returns how many bytes of a and b together were sent.
+func (ch *Channel) WriteJoined(a, b []byte) (int, error) { return ch.write(a, b, false) }
+
+// write sends the bytes of a and then b.
+func (ch *Channel) write(a, b []byte, stderr bool) (int, error) {
 	ch.writeMu.Lock()
 	defer ch.writeMu.Unlock()
 	hdr := 9 // message number, recipient, string length
 	if stderr {
 		hdr += 4
 	}
+	total := len(a) + len(b)
 	sent := 0
-	for sent < len(p) {
+	for sent < total {
 		ch.mu.Lock()
 		for ch.remoteWindow == 0 && !ch.sentEOF && !ch.sentClose && !ch.closed && !ch.gotClose && ch.err == nil {
 			ch.cond.Wait()
@@ -289,11 +297,18 @@ func (ch *Channel) write(p []byte, stderr bool) (int, error) {
 			ch.mu.Unlock()
 			return sent, err
 		}
-		n := min(len(p)-sent, int(ch.remoteWindow), int(ch.remoteMaxPacket), ch.c.t.MaxPayload()-hdr)
+		n := min(total-sent, int(ch.remoteWindow), int(ch.remoteMaxPacket), ch.c.t.MaxPayload()-hdr)
 		ch.remoteWindow -= uint32(n)
 		ch.mu.Unlock()
 
-		chunk := p[sent : sent+n]
+		// The chunk's bytes: the rest of a, then the start of b.
+		var fromA, fromB []byte
+		if sent < len(a) {
+			fromA = a[sent:min(sent+n, len(a))]
+		}
+		if end := sent + n; end > len(a) {
+			fromB = b[max(sent-len(a), 0) : end-len(a)]
+		}
 		ch.sendMu.Lock()
 		ch.mu.Lock()
 		err := ch.writeErrLocked()
@@ -313,7 +328,7 @@ func (ch *Channel) write(p []byte, stderr bool) (int, error) {
 				putUint32(dst[1:], ch.remoteID)
 				putUint32(dst[5:], uint32(n))
 			}
-			copy(dst[hdr:], chunk)
+			copy(dst[hdr+copy(dst[hdr:], fromA):], fromB)
 		})
 		ch.sendMu.Unlock()
 		if err != nil {
@@ -348,7 +363,7 @@ func (ch *Channel) Stderr() io.ReadWriter { return stderrStream{ch} }
 type stderrStream struct{ ch *Channel }
 
 func (s stderrStream) Read(p []byte) (int, error)  { return s.ch.read(&s.ch.stderr, p) }
-func (s stderrStream) Write(p []byte) (int, error) { return s.ch.write(p, true) }
+func (s stderrStream) Write(p []byte) (int, error) { return s.ch.write(p, nil, true) }
 
 // CloseWrite sends EOF: no more data from this side (RFC 4254 §5.3).
 func (ch *Channel) CloseWrite() error {

@@ -263,7 +263,10 @@ func (s *Session) StdinPipe() (io.WriteCloser, error) {
 type stdinPipe struct{ ch *Channel }
 
 func (p stdinPipe) Write(b []byte) (int, error) { return p.ch.Write(b) }
-func (p stdinPipe) Close() error                { return p.ch.CloseWrite() }
+
+// WriteJoined is Channel.WriteJoined on the standard input.
+func (p stdinPipe) WriteJoined(a, b []byte) (int, error) { return p.ch.WriteJoined(a, b) }
+func (p stdinPipe) Close() error                         { return p.ch.CloseWrite() }
 
 // StdoutPipe returns a pipe from the remote side's standard output. Call
 // it before the session starts, with Stdout unset. The remote side

@@ -94,6 +94,10 @@ func (s *ServerSession) Read(p []byte) (int, error) { return s.ch.Read(p) }
 // Write writes to the client's standard output.
 func (s *ServerSession) Write(p []byte) (int, error) { return s.ch.Write(p) }
 
+// WriteJoined writes a and then b to the standard output in the packets
+// one Write of both would take (Channel.WriteJoined).
+func (s *ServerSession) WriteJoined(a, b []byte) (int, error) { return s.ch.WriteJoined(a, b) }
+
 // Stderr returns the client's standard error output.
 func (s *ServerSession) Stderr() io.Writer { return s.ch.Stderr() }
 

@@ -39,7 +39,7 @@ func NewClient(rwc io.ReadWriteCloser, opts ...sftp.ClientOption) (*Client, erro
 		sftp.MaxConcurrentRequestsPerFile(DefaultConcurrency),
 		sftp.MaxPacketChecked(DefaultMaxPacket),
 	}, opts...)
-	c, err := sftp.NewClientPipe(rwc, rwc, all...)
+	c, err := sftp.NewClientPipe(rwc, joinWrites(rwc), all...)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func Serve(rwc io.ReadWriteCloser, opts *ServerOptions) error {
 	defer s.root.Close()
 
 	h := sftp.Handlers{FileGet: s, FilePut: s, FileCmd: s, FileList: s}
-	rs := sftp.NewRequestServer(newRequestGate(rwc), h, sftp.WithRSMaxTxPacket(maxDataLength))
+	rs := sftp.NewRequestServer(newRequestGate(joinWrites(rwc)), h, sftp.WithRSMaxTxPacket(maxDataLength))
 	err = rs.Serve()
 	if errors.Is(err, io.EOF) {
 		return nil

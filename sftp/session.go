@@ -38,6 +38,20 @@ type sessionPipe struct {
 
 func (p sessionPipe) Write(b []byte) (int, error) { return p.stdin.Write(b) }
 
+// WriteJoined sends a and b in the packets one write of both would take,
+// as the session's standard input does.
+func (p sessionPipe) WriteJoined(a, b []byte) (int, error) {
+	if jw, ok := p.stdin.(joinedWriter); ok {
+		return jw.WriteJoined(a, b)
+	}
+	n, err := p.stdin.Write(a)
+	if err != nil {
+		return n, err
+	}
+	m, err := p.stdin.Write(b)
+	return n + m, err
+}
+
 func (p sessionPipe) Close() error {
 	p.stdin.Close()
 	return p.s.Close()
