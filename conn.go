@@ -216,6 +216,12 @@ func (c *Conn) handshake() error {
 	if err == nil {
 		err = c.firstKex()
 	}
+	if err == nil {
+		// Our NEWKEYS (and a server's EXT_INFO) leave before Client or
+		// Server returns: a fault the read loop finds next must not send
+		// its DISCONNECT ahead of them, ending the peer's key exchange.
+		err = c.flush()
+	}
 	if err != nil {
 		c.end(err)
 		return c.readErr
