@@ -3,6 +3,7 @@
 package poly1305x
 
 import (
+	"strconv"
 	"testing"
 
 	"golang.org/x/crypto/poly1305"
@@ -28,7 +29,7 @@ func BenchmarkSumAVX2Direct(b *testing.B) {
 	var out [16]byte
 	for _, n := range []int{64, 128, 256, 512, 1024} {
 		msg := make([]byte, n)
-		b.Run(itoa(n), func(b *testing.B) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			b.SetBytes(int64(n))
 			for b.Loop() {
 				sumAVX2(&out, msg, &key)
@@ -42,26 +43,17 @@ func BenchmarkThreshold(b *testing.B) {
 	var out [16]byte
 	for _, n := range []int{128, 192, 256, 384, 512} {
 		msg := make([]byte, n)
-		b.Run("avx2/"+itoa(n), func(b *testing.B) {
+		b.Run("avx2/"+strconv.Itoa(n), func(b *testing.B) {
 			b.SetBytes(int64(n))
 			for b.Loop() {
 				sumAVX2(&out, msg, &key)
 			}
 		})
-		b.Run("xcrypto/"+itoa(n), func(b *testing.B) {
+		b.Run("xcrypto/"+strconv.Itoa(n), func(b *testing.B) {
 			b.SetBytes(int64(n))
 			for b.Loop() {
 				poly1305.Sum(&out, msg, &key)
 			}
 		})
 	}
-}
-
-func itoa(n int) string {
-	s := ""
-	for n > 0 {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-	}
-	return s
 }

@@ -9,7 +9,8 @@
 // accumulator a, updated as a = (a + m) * R with VPMULUDQ, where R is r^4 for
 // all chunks but the last, and r^4..r^1 (per lane) for the last chunk, so the
 // sum of the lanes equals the sequential Poly1305 accumulator. The Go code
-// (sum_amd64.go) builds the tables, sums the lanes, and finishes in scalar code.
+// (sum_amd64.go) builds the tables, sums the lanes, and takes the remaining
+// blocks and the final reduction in Go, in the same radix.
 //
 // Bounds: on entry each limb is < 2^27 + 2^13 after adding the message, the
 // multiplier limbs are < 2^26 + 2^12 and 5*limb < 2^30, so each of the five
